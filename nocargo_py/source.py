@@ -1,0 +1,241 @@
+"""Where a package comes from: :class:`SourceId` and :class:`PackageId`.
+
+Cargo writes a source as ``<protocol>+<url>[?<ref>][#<precise>]``:
+
+* ``registry+https://github.com/rust-lang/crates.io-index`` — crates.io (always written
+  this way, although we fetch from the sparse index ``https://index.crates.io/``);
+* ``sparse+https://example.com/index/`` — a sparse registry (the ``sparse+`` prefix is
+  part of the URL);
+* ``git+https://host/repo?branch=B#<commit>`` (or ``?tag=``/``?rev=``; no query for the
+  default branch);
+* ``path+file:///abs/dir`` — only in ``cargo metadata`` ids, never in ``Cargo.lock``.
+
+Lockfile v4 URL-encodes git query values (form encoding); earlier versions write them raw.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote_plus, unquote_plus
+
+from .errors import NocargoError
+
+__all__ = [
+    "CRATES_IO_INDEX",
+    "CRATES_IO_SPARSE",
+    "GitReference",
+    "PackageId",
+    "SourceId",
+    "SourceKind",
+]
+
+CRATES_IO_INDEX = "https://github.com/rust-lang/crates.io-index"
+CRATES_IO_SPARSE = "sparse+https://index.crates.io/"
+
+
+class SourceKind(enum.Enum):
+    """The protocol of a source, in cargo's sort order (path < git < registry...)."""
+
+    PATH = "path"
+    GIT = "git"
+    REGISTRY = "registry"
+    SPARSE = "sparse"
+    DIRECTORY = "directory"
+
+    @property
+    def rank(self) -> int:
+        return _KIND_RANK[self]
+
+
+_KIND_RANK = {
+    SourceKind.PATH: 0,
+    SourceKind.GIT: 1,
+    SourceKind.REGISTRY: 2,
+    SourceKind.SPARSE: 3,
+    SourceKind.DIRECTORY: 4,
+}
+
+
+@dataclass(frozen=True, order=True)
+class GitReference:
+    """A git dependency's requested ref: ``branch``, ``tag``, ``rev`` or ``default`` (HEAD)."""
+
+    kind: str  # "branch" | "tag" | "rev" | "default"
+    value: str = ""
+
+    DEFAULT_KIND = "default"
+
+    @classmethod
+    def default(cls) -> "GitReference":
+        return cls("default", "")
+
+    def is_default(self) -> bool:
+        return self.kind == "default"
+
+    def query(self, *, encode: bool) -> str:
+        """``?branch=x`` style suffix (empty for the default branch)."""
+        if self.is_default():
+            return ""
+        value = quote_plus(self.value, safe="") if encode else self.value
+        return f"?{self.kind}={value}"
+
+
+@dataclass(frozen=True)
+class SourceId:
+    """A package source. ``url`` has no protocol prefix except for sparse registries.
+
+    ``precise`` is the locked git commit (or ``None``); it is not part of equality used for
+    dependency matching — use :meth:`without_precise` where that matters.
+    """
+
+    kind: SourceKind
+    url: str
+    reference: GitReference | None = None
+    precise: str | None = None
+
+    # -- constructors -------------------------------------------------------------------
+    @classmethod
+    def crates_io(cls) -> "SourceId":
+        return cls(SourceKind.REGISTRY, CRATES_IO_INDEX)
+
+    @classmethod
+    def for_path(cls, directory: Path | str) -> "SourceId":
+        return cls(SourceKind.PATH, Path(directory).as_posix())
+
+    @classmethod
+    def for_registry(cls, index_url: str) -> "SourceId":
+        """A registry from its index URL as written in config (``sparse+`` prefix kept)."""
+        if index_url.startswith("sparse+"):
+            return cls(SourceKind.SPARSE, index_url)
+        if index_url.startswith("registry+"):
+            index_url = index_url[len("registry+"):]
+        return cls(SourceKind.REGISTRY, index_url)
+
+    @classmethod
+    def for_git(cls, url: str, reference: GitReference, precise: str | None = None) -> "SourceId":
+        return cls(SourceKind.GIT, url, reference, precise)
+
+    @classmethod
+    def parse(cls, text: str) -> "SourceId":
+        """Parse a lockfile / package-id source string (``registry+…``, ``git+…``…)."""
+        proto, sep, rest = text.partition("+")
+        if not sep or not rest:
+            raise NocargoError(f"invalid source `{text}`: expected `<kind>+<url>`")
+        if proto == "registry":
+            return cls(SourceKind.REGISTRY, rest)
+        if proto == "sparse":
+            return cls(SourceKind.SPARSE, text)
+        if proto == "path":
+            url = rest
+            if url.startswith("file://"):
+                url = url[len("file://"):]
+            return cls(SourceKind.PATH, url)
+        if proto == "directory":
+            return cls(SourceKind.DIRECTORY, rest)
+        if proto == "git":
+            body, _, precise = rest.partition("#")
+            base, _, query = body.partition("?")
+            reference = GitReference.default()
+            if query:
+                key, eq, value = query.partition("=")
+                if not eq or key not in ("branch", "tag", "rev"):
+                    raise NocargoError(f"invalid git source `{text}`: unsupported query `{query}`")
+                reference = GitReference(key, unquote_plus(value))
+            return cls(SourceKind.GIT, base, reference, precise or None)
+        raise NocargoError(f"unsupported source protocol `{proto}` in `{text}`")
+
+    # -- predicates -----------------------------------------------------------------------
+    def is_registry(self) -> bool:
+        return self.kind in (SourceKind.REGISTRY, SourceKind.SPARSE)
+
+    def is_crates_io(self) -> bool:
+        return (self.kind is SourceKind.REGISTRY and self.url == CRATES_IO_INDEX) or (
+            self.kind is SourceKind.SPARSE and self.url == CRATES_IO_SPARSE
+        )
+
+    def is_path(self) -> bool:
+        return self.kind is SourceKind.PATH
+
+    def is_git(self) -> bool:
+        return self.kind is SourceKind.GIT
+
+    def without_precise(self) -> "SourceId":
+        return SourceId(self.kind, self.url, self.reference, None) if self.precise else self
+
+    def with_precise(self, precise: str | None) -> "SourceId":
+        return SourceId(self.kind, self.url, self.reference, precise)
+
+    def canonical(self) -> "SourceId":
+        """crates.io in its one lockfile spelling; other sources unchanged (minus precise)."""
+        if self.is_crates_io():
+            return SourceId.crates_io()
+        return self.without_precise()
+
+    # -- formatting ------------------------------------------------------------------------
+    def to_lock_string(self, *, encode_query: bool = True, with_precise: bool = True) -> str:
+        """The string cargo writes in ``Cargo.lock`` (``encode_query``: lockfile v4 rules)."""
+        if self.kind is SourceKind.REGISTRY:
+            return f"registry+{self.url}"
+        if self.kind is SourceKind.SPARSE:
+            return self.url
+        if self.kind is SourceKind.GIT:
+            ref = self.reference.query(encode=encode_query) if self.reference else ""
+            precise = f"#{self.precise}" if (with_precise and self.precise) else ""
+            return f"git+{self.url}{ref}{precise}"
+        if self.kind is SourceKind.PATH:
+            return f"path+{_file_url(self.url)}"
+        return f"directory+{_file_url(self.url)}"
+
+    def to_metadata_string(self) -> str:
+        """The source string as ``cargo metadata`` prints it in ``source`` fields."""
+        return self.to_lock_string(encode_query=True)
+
+    def sort_key(self) -> tuple:
+        """Cargo's ordering of sources (kind, then URL, then ref)."""
+        ref = self.reference or GitReference.default()
+        return (self.kind.rank, self.url, ref.kind != "default", ref.kind, ref.value)
+
+    def __str__(self) -> str:  # pragma: no cover - convenience
+        return self.to_lock_string()
+
+
+def _file_url(path: str) -> str:
+    if path.startswith("file://"):
+        return path
+    return "file://" + quote_path(path)
+
+
+def quote_path(path: str) -> str:
+    """Percent-encode a filesystem path the way the `url` crate does in ``file://`` URLs."""
+    from urllib.parse import quote
+
+    return quote(path, safe="/:@!$&'()*+,;=-._~")
+
+
+@dataclass(frozen=True)
+class PackageId:
+    """A package's identity: name, version (as written), source."""
+
+    name: str
+    version: str
+    source: SourceId
+
+    def to_spec(self) -> str:
+        """cargo's package-id spec string as used in ``cargo metadata`` (since cargo 1.77).
+
+        ``path+file:///dir#0.1.0`` when the directory name equals the package name, else
+        ``path+file:///dir#name@0.1.0``; registries always ``…#name@version``.
+        """
+        base = self.source.to_lock_string(encode_query=True)
+        if self.source.is_path() or self.source.is_git():
+            last = self.source.url.rstrip("/").rsplit("/", 1)[-1]
+            if self.source.is_git() and last.endswith(".git"):
+                last = last[: -len(".git")]
+            if last == self.name:
+                return f"{base}#{self.version}"
+        return f"{base}#{self.name}@{self.version}"
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
