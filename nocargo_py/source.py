@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import unquote_plus
 
 from .errors import NocargoError
 
@@ -29,6 +29,8 @@ __all__ = [
     "PackageId",
     "SourceId",
     "SourceKind",
+    "canonical_url",
+    "form_urlencode",
 ]
 
 CRATES_IO_INDEX = "https://github.com/rust-lang/crates.io-index"
@@ -36,7 +38,8 @@ CRATES_IO_SPARSE = "sparse+https://index.crates.io/"
 
 
 class SourceKind(enum.Enum):
-    """The protocol of a source, in cargo's sort order (path < git < registry...)."""
+    """The protocol of a source. ``rank`` is cargo's sort order (``SourceKind``'s ``Ord``):
+    path < registry < sparse < directory < git."""
 
     PATH = "path"
     GIT = "git"
@@ -51,11 +54,13 @@ class SourceKind(enum.Enum):
 
 _KIND_RANK = {
     SourceKind.PATH: 0,
-    SourceKind.GIT: 1,
-    SourceKind.REGISTRY: 2,
-    SourceKind.SPARSE: 3,
-    SourceKind.DIRECTORY: 4,
+    SourceKind.REGISTRY: 1,
+    SourceKind.SPARSE: 2,
+    SourceKind.DIRECTORY: 3,
+    SourceKind.GIT: 4,
 }
+
+_GIT_REF_RANK = {"tag": 0, "branch": 1, "rev": 2, "default": 3}
 
 
 @dataclass(frozen=True, order=True)
@@ -75,11 +80,49 @@ class GitReference:
         return self.kind == "default"
 
     def query(self, *, encode: bool) -> str:
-        """``?branch=x`` style suffix (empty for the default branch)."""
+        """``?branch=x`` style suffix (empty for the default branch).
+
+        ``encode`` applies ``form_urlencoded::byte_serialize`` (lockfile v4 and
+        ``cargo metadata``): only ``A-Za-z0-9*-._`` stay, space becomes ``+``.
+        """
         if self.is_default():
             return ""
-        value = quote_plus(self.value, safe="") if encode else self.value
+        value = form_urlencode(self.value) if encode else self.value
         return f"?{self.kind}={value}"
+
+    def sort_key(self) -> tuple:
+        """Cargo's ``GitReference`` order: tag < branch < rev < default, then the value."""
+        return (_GIT_REF_RANK[self.kind], self.value)
+
+    @classmethod
+    def from_query(cls, query: str) -> "GitReference":
+        """cargo's ``GitReference::from_query``: the last ``branch``/``ref``/``tag``/``rev``
+        pair wins, other pairs are ignored, values are form-decoded (``+`` is a space)."""
+        reference = cls.default()
+        for pair in query.split("&"):
+            if not pair:
+                continue
+            key, _, value = pair.partition("=")
+            key = unquote_plus(key)
+            if key in ("branch", "ref"):
+                reference = cls("branch", unquote_plus(value))
+            elif key in ("tag", "rev"):
+                reference = cls(key, unquote_plus(value))
+        return reference
+
+
+def form_urlencode(value: str) -> str:
+    """``url::form_urlencoded::byte_serialize``: keep ``A-Za-z0-9*-._``, space -> ``+``."""
+    out: list[str] = []
+    for byte in value.encode("utf-8"):
+        ch = chr(byte)
+        if ch.isascii() and (ch.isalnum() or ch in "*-._"):
+            out.append(ch)
+        elif ch == " ":
+            out.append("+")
+        else:
+            out.append(f"%{byte:02X}")
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -137,12 +180,7 @@ class SourceId:
         if proto == "git":
             body, _, precise = rest.partition("#")
             base, _, query = body.partition("?")
-            reference = GitReference.default()
-            if query:
-                key, eq, value = query.partition("=")
-                if not eq or key not in ("branch", "tag", "rev"):
-                    raise NocargoError(f"invalid git source `{text}`: unsupported query `{query}`")
-                reference = GitReference(key, unquote_plus(value))
+            reference = GitReference.from_query(query)
             return cls(SourceKind.GIT, base, reference, precise or None)
         raise NocargoError(f"unsupported source protocol `{proto}` in `{text}`")
 
@@ -193,12 +231,35 @@ class SourceId:
         return self.to_lock_string(encode_query=True)
 
     def sort_key(self) -> tuple:
-        """Cargo's ordering of sources (kind, then URL, then ref)."""
+        """Cargo's ``SourceId`` order: kind (git: by reference), then the canonical URL."""
         ref = self.reference or GitReference.default()
-        return (self.kind.rank, self.url, ref.kind != "default", ref.kind, ref.value)
+        ref_key = ref.sort_key() if self.kind is SourceKind.GIT else ()
+        return (self.kind.rank, ref_key, canonical_url(self.url))
 
     def __str__(self) -> str:  # pragma: no cover - convenience
         return self.to_lock_string()
+
+
+def canonical_url(url: str) -> str:
+    """cargo's ``CanonicalUrl``: no trailing ``/``, no ``.git`` suffix, GitHub lower-cased.
+
+    Cargo compares (and orders) sources by kind and this form, so ``https://host/r.git``
+    and ``https://host/r/`` are the same git source.
+    """
+    prefix = ""
+    if url.startswith("sparse+"):
+        prefix, url = "sparse+", url[len("sparse+"):]
+    base, hashmark, fragment = url.partition("#")
+    base, qmark, query = base.partition("?")
+    if base.endswith("/") and base.count("/") > 2:
+        base = base[:-1]
+    scheme, sep, rest = base.partition("://")
+    if sep and rest.split("/", 1)[0].lower() == "github.com":
+        scheme = "https"
+        base = f"{scheme}://{rest.lower()}"
+    if base.endswith(".git"):
+        base = base[: -len(".git")]
+    return prefix + base + qmark + query + hashmark + fragment
 
 
 def _file_url(path: str) -> str:
