@@ -51,6 +51,7 @@ class Target:
     doc: bool = True
     harness: bool = True
     doc_scrape_examples: bool | None = None
+    declares_required_features: bool = False  # `required-features` written (metadata prints it)
 
     @property
     def is_lib(self) -> bool:
@@ -70,9 +71,7 @@ class Target:
         """``kind`` as ``cargo metadata`` prints it."""
         if self.kind is TargetKind.LIB:
             return self.crate_types
-        if self.kind is TargetKind.EXAMPLE and self.crate_types != ("bin",):
-            return self.crate_types
-        return (self.kind.value,)
+        return (self.kind.value,)  # examples are ["example"] whatever their crate types
 
 
 @dataclass(frozen=True)
@@ -152,8 +151,9 @@ class Package:
 class Workspace:
     """Everything cargo loads from one workspace root.
 
-    ``members`` are in cargo's order (the order of ``workspace_members`` in
-    ``cargo metadata``: sorted by package id). ``packages`` are all local packages:
+    ``members`` are in cargo's discovery order (the order of ``workspace_members`` in
+    ``cargo metadata``: each ``members`` entry, depth-first through its path dependencies
+    inside the root, then the root package's path dependencies). ``packages`` are all local packages:
     members first, then path dependencies outside the workspace (not members).
     ``current`` is the package whose manifest was given (``--manifest-path`` / cwd),
     ``None`` for a virtual manifest. Root-only settings (``[patch]``, ``[replace]``,
