@@ -40,9 +40,14 @@ vendored directory with the sparse layout, e.g. ``registry-cache/``, or a cargo
 from __future__ import annotations
 
 from .base import FileIndex
+from .cache import CacheEntry, IndexCache, default_cache_root
+from .directory import DirectoryIndex
+from .http import HttpClient
 from .layout import RegistryConfig, dep_prefix, expand_dl, index_path
 from .lines import IndexFile, InvalidIndexEntry, entry_to_summary
 from .memory import MemoryIndex
+from .registries import Registries, find_version, verify_lock_checksums
+from .sparse import SparseIndex
 from .types import (
     INDEX_V_MAX,
     ChecksumMismatch,
@@ -56,8 +61,12 @@ from .types import (
 
 __all__ = [
     "INDEX_V_MAX",
+    "CacheEntry",
     "ChecksumMismatch",
+    "DirectoryIndex",
     "FileIndex",
+    "HttpClient",
+    "IndexCache",
     "IndexFetchError",
     "IndexFile",
     "IndexVersion",
@@ -67,9 +76,14 @@ __all__ = [
     "NoSuchVersion",
     "OfflineMissing",
     "RegistryConfig",
+    "Registries",
     "RegistryIndex",
+    "SparseIndex",
+    "default_cache_root",
     "dep_prefix",
     "entry_to_summary",
     "expand_dl",
+    "find_version",
     "index_path",
+    "verify_lock_checksums",
 ]
