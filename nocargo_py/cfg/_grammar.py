@@ -1,0 +1,88 @@
+"""Private: the Lark parser for ``grammar/cfg.lark``, built once, producing the typed AST.
+
+The grammar ships inside the package as ``nocargo_py/grammar/cfg.lark`` (in the source
+tree a symlink to the top-level ``grammar/`` directory). The parser is LALR(1) with
+Lark's basic lexer; a transformer runs at each reduction, so the syntax tree is built
+bottom-up without recursion and there is no intermediate parse tree.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from lark import Lark, Token, Transformer
+
+from .ast import CfgAll, CfgAny, CfgBool, CfgExpr, CfgKeyValue, CfgName, CfgNot, CfgOption
+
+__all__ = ["grammar_text", "cfg_parser", "EXPRESSION", "OPTION"]
+
+EXPRESSION = "expression"
+"""Start symbol for the inside of ``cfg(...)``."""
+OPTION = "option"
+"""Start symbol for a single option (a line of ``rustc --print cfg``)."""
+
+
+def grammar_text() -> str:
+    """The text of ``cfg.lark`` as installed with the package."""
+    return (resources.files("nocargo_py") / "grammar" / "cfg.lark").read_text(encoding="utf-8")
+
+
+def _ident(token: Token) -> tuple[str, bool]:
+    text = str(token)
+    if text.startswith("r#"):
+        return text[2:], True
+    return text, False
+
+
+class _Builder(Transformer):
+    """Turns each reduction into an AST node (used inline by the LALR parser)."""
+
+    def expression(self, children: list) -> CfgExpr:
+        return children[0]
+
+    def option(self, children: list) -> CfgOption:
+        return children[0]
+
+    def all_expr(self, children: list) -> CfgAll:
+        return CfgAll(tuple(children[1:]))
+
+    def any_expr(self, children: list) -> CfgAny:
+        return CfgAny(tuple(children[1:]))
+
+    def not_expr(self, children: list) -> CfgNot:
+        return CfgNot(children[1])
+
+    def name(self, children: list) -> CfgName | CfgBool:
+        name, raw = _ident(children[0])
+        # cargo: a name option `true`/`false` is the literal; it compares the name only, so
+        # `r#true` is the literal too.
+        if name == "true":
+            return CfgBool(True)
+        if name == "false":
+            return CfgBool(False)
+        return CfgName(name, raw)
+
+    def key_value(self, children: list) -> CfgKeyValue:
+        name, raw = _ident(children[0])
+        return CfgKeyValue(name, str(children[1])[1:-1], raw)
+
+    def option_name(self, children: list) -> CfgName:
+        name, raw = _ident(children[0])
+        return CfgName(name, raw)
+
+    def option_key_value(self, children: list) -> CfgKeyValue:
+        name, raw = _ident(children[0])
+        return CfgKeyValue(name, str(children[1])[1:-1], raw)
+
+
+@cache
+def cfg_parser() -> Lark:
+    """The shared LALR parser (built on first use)."""
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="basic",
+        start=[EXPRESSION, OPTION],
+        transformer=_Builder(),
+    )

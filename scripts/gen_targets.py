@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Regenerate the built-in target database and the Unicode table used by cfg/platform code.
+
+Writes, from the ``rustc`` on PATH (or ``--rustc``):
+
+* ``nocargo_py/data/targets.json`` — for every target of ``rustc --print target-list``
+  the lines of ``rustc --print cfg --target T`` (stable view: what cargo sees when it asks
+  rustc, without profile flags), plus the ``rustc -vV`` it came from;
+* ``nocargo_py/data/rust_alphanumeric.json`` — the non-ASCII ranges of Rust's
+  ``char::is_alphanumeric`` (cargo uses it to validate ``[target.NAME]`` keys), computed
+  by compiling and running a tiny Rust program with the same toolchain.
+
+Run ``python3 scripts/gen_targets.py`` after a toolchain update and commit the result;
+``--check`` exits 1 if the committed files differ from what this rustc would produce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "nocargo_py" / "data"
+
+_ALNUM_PROGRAM = r"""
+fn main() {
+    let mut start: Option<u32> = None;
+    let mut prev: u32 = 0;
+    for cp in 0x80u32..=0x10FFFF {
+        let ok = char::from_u32(cp).map_or(false, |c| c.is_alphanumeric());
+        match (ok, start) {
+            (true, None) => start = Some(cp),
+            (false, Some(s)) => { println!("{} {}", s, prev); start = None; }
+            _ => {}
+        }
+        prev = cp;
+    }
+    if let Some(s) = start { println!("{} {}", s, prev); }
+}
+"""
+
+
+def _run(cmd: list[str], env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        sys.exit(f"`{' '.join(cmd)}` failed:\n{proc.stderr}")
+    return proc.stdout
+
+
+def _clean_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for key in ("RUSTFLAGS", "RUSTC_BOOTSTRAP", "RUSTC_LOG", "CARGO_ENCODED_RUSTFLAGS"):
+        env.pop(key, None)
+    return env
+
+
+def rustc_version(rustc: str) -> dict[str, str]:
+    """``rustc -vV`` as a dict (``release``, ``commit-hash``, ``host``, ...) plus ``version``."""
+    text = _run([rustc, "-vV"], env=_clean_env())
+    lines = text.splitlines()
+    info = {"version": lines[0]}
+    for line in lines[1:]:
+        key, sep, value = line.partition(": ")
+        if sep:
+            info[key] = value
+    return info
+
+
+def target_cfgs(rustc: str, jobs: int = 4) -> dict[str, list[str]]:
+    """``{triple: [cfg line, ...]}`` for every built-in target, in rustc's orders."""
+    env = _clean_env()
+    targets = _run([rustc, "--print", "target-list"], env=env).split()
+
+    def one(target: str) -> list[str]:
+        return _run([rustc, "--print", "cfg", "--target", target], env=env).splitlines()
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(one, targets))
+    return dict(zip(targets, results))
+
+
+def alnum_ranges(rustc: str) -> list[list[int]]:
+    """Inclusive non-ASCII code point ranges where Rust's ``char::is_alphanumeric`` holds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "alnum.rs"
+        exe = Path(tmp) / "alnum"
+        src.write_text(_ALNUM_PROGRAM)
+        _run([rustc, "-O", "-o", str(exe), str(src)], env=_clean_env())
+        out = _run([str(exe)])
+    return [[int(a), int(b)] for a, b in (line.split() for line in out.splitlines())]
+
+
+def render_targets(version: dict[str, str], targets: dict[str, list[str]]) -> str:
+    """The JSON text of ``targets.json``: one target per line, in rustc's order."""
+    head = {
+        "generated_by": "scripts/gen_targets.py",
+        "rustc": version["version"],
+        "rustc_release": version.get("release", ""),
+        "rustc_commit": version.get("commit-hash", ""),
+    }
+    lines = ["{"]
+    for key, value in head.items():
+        lines.append(f"  {json.dumps(key)}: {json.dumps(value)},")
+    lines.append('  "targets": {')
+    items = list(targets.items())
+    for index, (triple, cfgs) in enumerate(items):
+        comma = "," if index < len(items) - 1 else ""
+        lines.append(f"    {json.dumps(triple)}: {json.dumps(cfgs, ensure_ascii=False)}{comma}")
+    lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_alnum(version: dict[str, str], ranges: list[list[int]]) -> str:
+    """The JSON text of ``rust_alphanumeric.json``."""
+    head = {
+        "generated_by": "scripts/gen_targets.py",
+        "what": "non-ASCII inclusive code point ranges of Rust's char::is_alphanumeric",
+        "rustc": version["version"],
+    }
+    body = ",\n    ".join(json.dumps(r) for r in ranges)
+    fields = "".join(f"  {json.dumps(k)}: {json.dumps(v)},\n" for k, v in head.items())
+    return "{\n" + fields + '  "ranges": [\n    ' + body + "\n  ]\n}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rustc", default="rustc", help="the rustc to ask (default: rustc on PATH)")
+    parser.add_argument("--out-dir", type=Path, default=DATA, help="where to write (default: nocargo_py/data)")
+    parser.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 on difference")
+    parser.add_argument("-j", "--jobs", type=int, default=4)
+    args = parser.parse_args(argv)
+
+    version = rustc_version(args.rustc)
+    files = {
+        "targets.json": render_targets(version, target_cfgs(args.rustc, args.jobs)),
+        "rust_alphanumeric.json": render_alnum(version, alnum_ranges(args.rustc)),
+    }
+    status = 0
+    for name, text in files.items():
+        path = args.out_dir / name
+        if args.check:
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            if current != text:
+                print(f"{path} differs from what {version['version']} produces", file=sys.stderr)
+                status = 1
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
