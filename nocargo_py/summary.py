@@ -48,8 +48,9 @@ class DepKind(enum.Enum):
 class Dependency:
     """One declared dependency edge (one entry of one dependency table).
 
-    ``name`` is the real package name; ``rename`` is the table key when it differs from the
-    package name by a ``package = "…"`` field (``None`` otherwise). ``name_in_toml`` is what
+    ``name`` is the real package name; ``rename`` is the table key whenever the entry has a
+    ``package = "…"`` field — even if equal to the package name, as cargo records it
+    (``None`` otherwise). ``name_in_toml`` is what
     features refer to (``dep:x``, ``x/feat``) and what the extern name derives from.
 
     ``req`` is the version requirement text exactly as cargo reports it (``"^1.2"``, ``"*"``
@@ -212,6 +213,22 @@ def build_feature_map(
             raise NocargoError(f"feature named `{feature}` is not allowed to contain slashes")
         for value in values:
             _validate_value(feature, value, feature_map, dep_names, explicitly_dep)
+    # Every optional dependency must be activated by some feature (the implicit one counts;
+    # weak `d?/x` does not) — cargo: "optional dependency `d` is not included in any feature".
+    used = {
+        v.dep_name
+        for values in feature_map.values()
+        for v in values
+        if isinstance(v, DepRef) or (isinstance(v, DepFeatureRef) and not v.weak)
+    }
+    for name, deps in dep_names.items():
+        if any(d.optional for d in deps) and name not in used:
+            raise NocargoError(
+                f"optional dependency `{name}` is not included in any feature",
+                notes=(f"Make sure that `dep:{name}` is included in one of features in the "
+                       "[features] table.",),
+            )
+
     return feature_map
 
 
