@@ -48,7 +48,7 @@ of source URLs (an upper-case host would be lower-cased by cargo on rewrite).
 from __future__ import annotations
 
 import re
-import tomllib
+import tomli
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,9 +62,11 @@ __all__ = [
     "LockedPackage",
     "Lockfile",
     "SUPPORTED_VERSIONS",
+    "default_lock_version",
     "lockfile_from_graph",
     "package_sort_key",
     "parse_lockfile",
+    "rewrite_lock_version",
     "toml_key",
     "toml_string",
     "write_lockfile",
@@ -291,6 +293,39 @@ def lockfile_from_graph(
     return Lockfile(version, tuple(packages), unused, dict(metadata or {}), tuple(header_comments))
 
 
+def default_lock_version(rust_version: str | None) -> int:
+    """The format cargo 1.95 gives a new lock file (``ResolveVersion::with_rust_version``).
+
+    ``rust_version`` is the lowest ``rust-version`` of the workspace members (``None`` when
+    none sets one): ≥ 1.83 → 4, ≥ 1.53 → 3, ≥ 1.41 → 2, older → 1; unset → 4.
+    """
+    if rust_version is None:
+        return 4
+    parts = rust_version.split(".")
+    try:
+        major = int(parts[0])
+        minor = int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        raise NocargoError(f"invalid rust-version `{rust_version}`") from None
+    key = (major, minor)
+    if key >= (1, 83):
+        return 4
+    if key >= (1, 53):
+        return 3
+    if key >= (1, 41):
+        return 2
+    return 1
+
+
+def rewrite_lock_version(current: int, rust_version: str | None) -> int:
+    """The format cargo 1.95 writes when it must rewrite a lock file of version ``current``.
+
+    Cargo upgrades to :func:`default_lock_version` but never downgrades. (When the resolve
+    is unchanged cargo does not rewrite the file at all.)
+    """
+    return max(current, default_lock_version(rust_version))
+
+
 # --------------------------------------------------------------------------------------
 # reading
 # --------------------------------------------------------------------------------------
@@ -301,7 +336,7 @@ class _Lines:
 
     def __init__(self, text: str, path: Path | None) -> None:
         self.path = path
-        self.lines = text.splitlines()
+        self.lines = [line.removesuffix("\r") for line in text.split("\n")]
         self.headers: dict[str, list[int]] = {}
         for no, line in enumerate(self.lines, 1):
             stripped = line.strip()
@@ -367,8 +402,8 @@ def parse_lockfile(text: str, path: Path | None = None) -> Lockfile:
     """
     lines = _Lines(text, path)
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
+        doc = tomli.loads(text)
+    except tomli.TOMLDecodeError as err:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(err))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err))
         loc = Location(path, None, int(match.group(1)), int(match.group(2))) if match else Location(path)
@@ -377,12 +412,16 @@ def parse_lockfile(text: str, path: Path | None = None) -> Lockfile:
     raw_version = doc.get("version")
     if raw_version is None:
         version = 1
-    elif isinstance(raw_version, int) and not isinstance(raw_version, bool) and raw_version in (3, 4):
+    elif not isinstance(raw_version, int) or isinstance(raw_version, bool):
+        raise NocargoError(
+            f"`version` must be an integer, found `{raw_version!r}`",
+            location=lines.location(lines.key_line("version"), "version"),
+        )
+    elif raw_version in (3, 4):
         version = raw_version
     else:
-        shown = raw_version if isinstance(raw_version, int) else repr(raw_version)
         raise NocargoError(
-            f"lock file version `{shown}` was found, but this version of nocargo-py does not "
+            f"lock file version `{raw_version}` was found, but this version of nocargo-py does not "
             "understand this lock file (supported: no `version` key for v1/v2, 3, 4)",
             location=lines.location(lines.key_line("version"), "version"),
         )
@@ -416,7 +455,7 @@ def parse_lockfile(text: str, path: Path | None = None) -> Lockfile:
         if entry.checksum is not None:
             version = max(version, 2)
 
-    resolver = _EdgeResolver(entries)
+    resolver = _EdgeResolver(entries, legacy=raw_version is None)
     resolved_deps: dict[PackageId, tuple[PackageId, ...]] = {}
     resolved_replace: dict[PackageId, PackageId] = {}
     for entry in entries:
@@ -477,7 +516,7 @@ def parse_lockfile(text: str, path: Path | None = None) -> Lockfile:
     patch_unused = []
     for i, raw in enumerate(unused_raw):
         entry = _entry(raw, "[[patch.unused]]", i, lines)
-        patch_unused.append(LockedPackage(entry.id, entry.checksum if version >= 2 else None))
+        patch_unused.append(LockedPackage(entry.id, entry.checksum))
 
     if text.endswith("\n") and not text.endswith("\n\n") and version == 1 and len(entries) == 1:
         version = 2  # cargo's special case for a one-package v2 file
@@ -492,7 +531,8 @@ def parse_lockfile(text: str, path: Path | None = None) -> Lockfile:
 def _header_comments(text: str) -> tuple[str, ...]:
     """The top ``#`` lines cargo carries over when it rewrites the file."""
     comments = []
-    for line in text.splitlines():
+    for line in text.split("\n"):  # Rust's `str::lines`: split on \n, drop a trailing \r
+        line = line.removesuffix("\r")
         if not line.startswith("#"):
             break
         comments.append(line)
@@ -578,7 +618,8 @@ def _parse_source(text: str, lines: _Lines, loc: Location) -> SourceId:
 class _EdgeResolver:
     """cargo's ``lookup_id``: name -> version -> source, abbreviations allowed."""
 
-    def __init__(self, entries: list[_Entry]) -> None:
+    def __init__(self, entries: list[_Entry], *, legacy: bool) -> None:
+        self.legacy = legacy
         self.map: dict[str, dict[str, list[PackageId]]] = {}
         for entry in entries:
             self.map.setdefault(entry.name, {}).setdefault(entry.version, []).append(entry.id)
@@ -615,10 +656,18 @@ class _EdgeResolver:
                 return None, "dangling"
         if source_text is not None:
             try:
-                want = _source_identity(SourceId.parse(source_text))
+                want_source = SourceId.parse(source_text)
             except NocargoError:
                 return None, "invalid"
-            found = [pid for pid in by_source if pid.source.is_path() is False and _source_identity(pid.source) == want]
+            want = _source_identity(want_source)
+            found = [pid for pid in by_source if _source_identity(pid.source) == want]
+            if not found and self.legacy and want_source.is_git() and want_source.reference.is_default():
+                # v1/v2 write `branch=master` edges as the default branch; cargo >= 1.53 keeps
+                # `?branch=master` on the package itself when it writes v1/v2
+                master = _source_identity(
+                    SourceId(want_source.kind, want_source.url, GitReference("branch", "master"))
+                )
+                found = [pid for pid in by_source if _source_identity(pid.source) == master]
             return (found[0], "") if found else (None, "dangling")
         paths = [pid for pid in by_source if pid.source.is_path()]
         if paths:
@@ -726,7 +775,7 @@ def toml_string(value: str) -> str:
     """
     max_single, max_double, escape_codes, escape, newline = _string_metrics(value)
     if not (escape_codes or escape or max_double > 0 or newline):
-        return f'"{value}"'
+        return f'"{_basic_body(value, multiline=False)}"'  # only tabs get escaped
     if not (escape_codes or max_single > 0 or newline):
         return f"'{value}'"
     lead = "\n" if newline else ""
@@ -745,7 +794,7 @@ def toml_key(key: str) -> str:
         return key
     escape_codes = any((ord(c) <= 0x1F or ord(c) == 0x7F) and c != "\t" for c in key)
     if not (escape_codes or "\\" in key or '"' in key):
-        return f'"{key}"'
+        return f'"{_basic_body(key, multiline=False)}"'  # only tabs get escaped
     if not (escape_codes or "'" in key):
         return f"'{key}'"
     return f'"{_basic_body(key, multiline=False)}"'
