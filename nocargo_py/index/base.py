@@ -51,6 +51,10 @@ class FileIndex:
             raise NoSuchCrate(name, self.source_id, required_by=required_by)
         return file
 
+    def file(self, name: str, *, required_by: str | None = None) -> IndexFile:
+        """The loaded :class:`IndexFile` of ``name`` (raw bytes in ``.raw``)."""
+        return self._file(name, required_by)
+
     def versions(self, name: str, *, required_by: str | None = None) -> Sequence[IndexVersion]:
         """All usable versions of ``name`` in publication order (see ``RegistryIndex``)."""
         return self._file(name, required_by).versions
