@@ -1,0 +1,88 @@
+# nocargo builder, common part: prepended to every per-kind script.
+# Reads the derivation's structured attributes (see nix/build-crate.nix) and defines the
+# helpers the per-kind scripts use. Needs only bash and coreutils.
+set -eu -o pipefail
+# shellcheck disable=SC1091
+source "${NIX_ATTRS_SH_FILE:-$NIX_BUILD_TOP/.attrs.sh}"
+out="${outputs[out]}"
+export PATH="$toolPath"
+shopt -s nullglob
+
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The environment of the tool we run (rustc, a build script, a test), as NAME=VALUE words
+# for `env`: the unit's env (from the plan, merged with override env by Nix).
+envArgs=()
+if declare -p unitEnv >/dev/null 2>&1; then
+  for k in "${!unitEnv[@]}"; do envArgs+=("$k=${unitEnv[$k]}"); done
+fi
+
+# Native inputs of overrides: make headers, libraries and pkg-config files findable.
+if declare -p buildInputs >/dev/null 2>&1; then
+  for p in "${buildInputs[@]}"; do
+    export CPATH="${CPATH:+$CPATH:}$p/include"
+    export LIBRARY_PATH="${LIBRARY_PATH:+$LIBRARY_PATH:}$p/lib"
+    export PKG_CONFIG_PATH="${PKG_CONFIG_PATH:+$PKG_CONFIG_PATH:}$p/lib/pkgconfig:$p/share/pkgconfig"
+  done
+fi
+
+# Print every line of a file to the array named $2 (missing file = no lines).
+read_lines() {
+  local -n _into=$2
+  local line
+  [[ -f $1 ]] || return 0
+  while IFS= read -r line || [[ -n $line ]]; do _into+=("$line"); done < "$1"
+}
+
+# Compile the unit with rustc; $1 = --out-dir. Adds the store-path parts of the command
+# line (crate root, -L dependency closure, --extern, build-script outputs) to the plan's
+# arguments, in cargo's order.
+compile() {
+  local outDir=$1 line kind value
+  local -a args=("${rustcArgs[@]}" "$srcRoot/$srcPath" --out-dir "$outDir")
+  local -a lines
+  mkdir -p "$outDir"
+  for line in "${closure[@]}"; do args+=(-L "dependency=$line"); done
+  for line in "${externs[@]}"; do args+=(--extern "$line"); done
+  envArgs+=("CARGO_MANIFEST_DIR=$srcRoot" "CARGO_MANIFEST_PATH=$srcRoot/Cargo.toml")
+  for d in "${linkSearchFrom[@]}"; do
+    lines=(); read_lines "$d/nocargo/link-search" lines
+    for line in "${lines[@]}"; do args+=(-L "$line"); done
+  done
+  if [[ -n $buildScriptRun ]]; then
+    local bs=$buildScriptRun/nocargo
+    envArgs+=("OUT_DIR=$buildScriptRun/out")
+    if [[ -n $linkLibs ]]; then
+      lines=(); read_lines "$bs/link-lib" lines
+      for line in "${lines[@]}"; do args+=(-l "$line"); done
+    fi
+    lines=(); read_lines "$bs/link-arg" lines
+    for line in "${lines[@]}"; do
+      kind=${line%%$'\t'*}; value=${line#*$'\t'}
+      for k in "${linkArgKinds[@]}"; do
+        if [[ $k == "$kind" ]]; then args+=(-C "link-arg=$value"); break; fi
+      done
+    done
+    lines=(); read_lines "$bs/cfg" lines
+    for line in "${lines[@]}"; do args+=(--cfg "$line"); done
+    lines=(); read_lines "$bs/check-cfg" lines
+    for line in "${lines[@]}"; do args+=(--check-cfg "$line"); done
+    lines=(); read_lines "$bs/env" lines
+    envArgs+=("${lines[@]}")
+  fi
+  args+=("--remap-path-prefix=$srcRoot=$remapTo")
+  cd "$srcRoot"
+  if [[ -n ${NOCARGO_VERBOSE:-} ]]; then printf '%q ' rustc "${args[@]}" >&2; echo >&2; fi
+  env -- "${envArgs[@]}" "$rustcBin" "${args[@]}"
+  cd "$NIX_BUILD_TOP"
+}
+
+# Copy the files rustc wrote in $1 to their places under $out (plan `uplift`).
+uplift() {
+  local from=$1 i dest
+  for i in "${!upliftFiles[@]}"; do
+    dest=$out/${upliftDests[$i]}
+    mkdir -p "$(dirname "$dest")"
+    cp -f "$from/${upliftFiles[$i]}" "$dest"
+  done
+}

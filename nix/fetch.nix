@@ -1,0 +1,42 @@
+# Sources: where a package's files come from. Returns the package root (a store path
+# string) for one `plan.packages` entry. Registry tarballs are fixed-output downloads
+# (`<nix/fetchurl.nix>`, no nixpkgs) unpacked by a tiny derivation; git sources use
+# `builtins.fetchGit`; path sources `builtins.path` under a fixed name, filtered, so the
+# store path depends only on the contents (two checkouts give the same derivations).
+{ core, scripts }:
+key: pkg:
+let
+  s = pkg.source;
+  sub = if pkg.root == "" then "" else "/${pkg.root}";
+
+  registry =
+    let
+      tarball = import <nix/fetchurl.nix> { url = s.url; sha256 = s.sha256; name = "${key}.crate"; };
+      unpacked = derivation {
+        name = "${key}-source";
+        inherit (core) system;
+        builder = "${core.bash}/bin/bash";
+        args = [ "-e" scripts.unpack ];
+        __structuredAttrs = true;
+        toolPath = "${core.coreutils}/bin:${core.gnutar}/bin:${core.gzip}/bin";
+        inherit tarball;
+      };
+    in "${unpacked}${sub}";
+
+  git = "${builtins.fetchGit ({ url = s.url; rev = s.rev; submodules = s.submodules; allRefs = true; }
+    // (if s.ref == null then { } else { ref = s.ref; }))}${sub}";
+
+  path =
+    let
+      base = toString s.path;
+      skip = builtins.stringLength base + 1;
+      excluded = builtins.listToAttrs (map (p: { name = p; value = true; }) s.exclude);
+      filter = p: type:
+        let rel = builtins.substring skip (builtins.stringLength p) p;
+        in !(excluded ? ${rel}) && baseNameOf p != ".git";
+    in "${builtins.path { path = s.path; name = "${key}-source"; inherit filter; }}${sub}";
+in
+if s.kind == "registry" then registry
+else if s.kind == "git" then git
+else if s.kind == "path" then path
+else throw "nocargo: unknown source kind `${s.kind}` for `${key}`"

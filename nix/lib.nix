@@ -1,0 +1,98 @@
+# nocargo-py Nix library, entry point: turns a rendered build plan into derivations.
+#
+# The generated Cargo.nix calls this with the plan (plain data) and the other library
+# files (`fetch`, `buildUnit`, `overrides`) plus the builder scripts. Nothing is decided
+# here: features, cfgs, profiles and flags all come from the plan.
+#
+# nixpkgs attributes touched (the complete list; `nix/host-pkgs.nix` provides exactly
+# these): bash, coreutils, gnutar, gzip, stdenv.cc, stdenv.buildPlatform.system
+# (+ the `rustc` argument, default `pkgs.rustc`). The built-in crate overrides
+# (`nix/overrides.nix`) touch more, but only for the crates they name.
+{ pkgs, rustc, release, target, crateOverrides, extraRustcFlags, plan, library }:
+let
+  inherit (builtins) concatStringsSep filter foldl' length listToAttrs map mapAttrs;
+
+  core = {
+    inherit rustc;
+    inherit (pkgs) bash coreutils gnutar gzip;
+    cc = pkgs.stdenv.cc;
+    system = pkgs.stdenv.buildPlatform.system;
+  };
+
+  byTriple = listToAttrs (map (t: { name = t.triple; value = t; }) plan.targets);
+  targetPlan = byTriple.${target} or (throw
+    "nocargo: target `${target}` is not in this Cargo.nix (generated for: ${concatStringsSep ", " (map (t: t.triple) plan.targets)})");
+  graph = if release then targetPlan.release else targetPlan.dev;
+
+  scripts = mapAttrs (name: text: builtins.toFile "nocargo-${name}.sh" (library.scripts.common + text))
+    (removeAttrs library.scripts [ "common" ]);
+
+  # PATH of every unit: the toolchain and the C compiler/linker (overrides add more).
+  toolPath = concatStringsSep ":" (map (p: "${p}/bin") [ core.coreutils core.bash core.cc rustc ]);
+
+  # Extra PATH entries from a package's override (native inputs).
+  inputPath = ov: if ov == null then "" else
+    builtins.concatStringsSep "" (map (p: ":${p}/bin") (ov.nativeBuildInputs ++ ov.buildInputs));
+
+  builtinOverrides = library.overrides pkgs;
+  overrideFor = pkg:
+    let
+      fs = filter (f: f != null) [
+        (builtinOverrides.${pkg.name} or null)
+        (crateOverrides.${pkg.name} or null)
+        (crateOverrides."${pkg.name}@${pkg.version}" or null)
+      ];
+      base = { pname = pkg.name; inherit (pkg) version; buildInputs = [ ]; nativeBuildInputs = [ ]; env = { }; rustcFlags = [ ]; };
+    in if length fs == 0 then null else foldl' (acc: f: acc // f acc) base fs;
+  overrides = mapAttrs (key: overrideFor) plan.packages;
+
+  sourceRoots = mapAttrs (library.fetch { inherit core scripts; }) plan.packages;
+
+  allUnits = mapAttrs (library.buildUnit {
+    inherit core scripts toolPath inputPath extraRustcFlags plan sourceRoots overrides;
+    units = allUnits;
+  }) plan.units;
+
+  units = listToAttrs (map (id: { name = id; value = allUnits.${id}; }) graph.units);
+
+  # One derivation that links the bin/ and lib/ files of several units together.
+  collect = name: parts: derivation {
+    inherit name;
+    inherit (core) system;
+    builder = "${core.bash}/bin/bash";
+    args = [ "-e" scripts.member ];
+    __structuredAttrs = true;
+    inherit toolPath parts;
+  };
+
+  workspaceMembers = mapAttrs (name: ids: collect name (map (id: allUnits.${id}) ids)) graph.members;
+
+  testRun = id: let u = plan.units.${id}; in derivation {
+    name = "${id}-run";
+    inherit (core) system;
+    builder = "${core.bash}/bin/bash";
+    args = [ "-e" scripts.test-run ];
+    __structuredAttrs = true;
+    toolPath = toolPath + inputPath overrides.${u.package};
+    srcRoot = sourceRoots.${u.package};
+    testExe = "${allUnits.${id}}/${u.executable}";
+    unitEnv = allUnits.${id}.unitEnv;
+  };
+  tests = mapAttrs (name: ids: collect "${name}-tests" (map testRun ids)) graph.tests;
+
+  activeOverrides = filter (o: o != null) (map (id: overrides.${plan.units.${id}.package}) graph.units);
+  devInputs = builtins.concatLists (map (o: o.nativeBuildInputs ++ o.buildInputs) activeOverrides);
+  devShell = derivation ({
+    name = "nocargo-dev-shell";
+    inherit (core) system;
+    builder = "${core.bash}/bin/bash";
+    args = [ "-c" "echo \"$PATH\" > \"$out\"" ];
+    PATH = concatStringsSep ":" (map (p: "${p}/bin") ([ rustc core.cc core.coreutils core.bash ] ++ devInputs));
+    PKG_CONFIG_PATH = concatStringsSep ":" (builtins.concatMap (p: [ "${p}/lib/pkgconfig" "${p}/share/pkgconfig" ]) devInputs);
+    RUSTC = "${rustc}/bin/rustc";
+  } // foldl' (acc: o: acc // o.env) { } activeOverrides);
+in
+{
+  inherit workspaceMembers tests devShell units;
+  allWorkspaceMembers = collect "all-workspace-members" (builtins.attrValues workspaceMembers);
+} // (if graph.root == null then { } else { rootCrate = workspaceMembers.${graph.root}; })

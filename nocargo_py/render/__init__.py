@@ -1,0 +1,93 @@
+"""Render a :class:`~nocargo_py.plan.Plan` into a self-contained ``Cargo.nix``.
+
+The Nix library (``nix/*.nix``) and the builder scripts (``nix/builder/*.sh``) are
+inlined, so the generated file needs neither nocargo-py nor network access to evaluate.
+All escaping goes through :mod:`nocargo_py.render.nix`; the jinja2 template only places
+pre-rendered text.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from .. import __version__
+from ..plan import PathSource, Plan
+from .nix import nix_attr_name, nix_relative_path, nix_string, to_nix
+
+__all__ = ["render_cargo_nix", "plan_to_nix_data", "library_files", "NIX_LIBRARY_FILES"]
+
+#: library attribute name -> file under ``nix/`` (each file is one Nix expression).
+NIX_LIBRARY_FILES = {
+    "lib": "lib.nix",
+    "fetch": "fetch.nix",
+    "buildUnit": "build-crate.nix",
+    "overrides": "overrides.nix",
+}
+#: builder script name (a unit kind, or a helper) -> file under ``nix/builder/``.
+BUILDER_SCRIPTS = {
+    "common": "common.sh",
+    "lib": "lib.sh",
+    "bin": "bin.sh",
+    "test": "test.sh",
+    "build-script-compile": "build-script-compile.sh",
+    "build-script-run": "build-script-run.sh",
+    "test-run": "test-run.sh",
+    "member": "member.sh",
+    "unpack": "unpack.sh",
+}
+
+
+@lru_cache(maxsize=1)
+def library_files() -> dict[str, str]:
+    """The Nix library and builder scripts shipped with the package: relative path -> text."""
+    root = resources.files("nocargo_py") / "nix"
+    files = {}
+    for rel in [*NIX_LIBRARY_FILES.values(), *(f"builder/{f}" for f in BUILDER_SCRIPTS.values())]:
+        files[rel] = root.joinpath(rel).read_text(encoding="utf-8")
+    return files
+
+
+def plan_to_nix_data(plan: Plan) -> dict[str, Any]:
+    """The plan's JSON data with path sources turned into Nix path expressions."""
+    data = plan.to_data()
+    for key, pkg in plan.packages.items():
+        if isinstance(pkg.source, PathSource):
+            data["packages"][key]["source"]["path"] = nix_relative_path(pkg.source.path)
+    return data
+
+
+@lru_cache(maxsize=1)
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("nocargo_py", "templates"),
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("Cargo.nix.j2")
+
+
+def render_cargo_nix(plan: Plan) -> str:
+    """The generated ``Cargo.nix`` text for ``plan`` (validated first); deterministic."""
+    plan.validate()
+    files = library_files()
+    nix_files = [(name, files[path].rstrip("\n")) for name, path in NIX_LIBRARY_FILES.items()]
+    scripts = [(nix_attr_name(name),
+                nix_string(files[f"builder/{path}"]))
+               for name, path in BUILDER_SCRIPTS.items()]
+    return _template().render(
+        version=__version__,
+        plan_version=plan.version,
+        targets_comment=", ".join(t.triple for t in plan.targets).replace("\n", " "),
+        default_target=nix_string(plan.targets[0].triple),
+        plan=to_nix(plan_to_nix_data(plan), indent=1),
+        nix_files=nix_files,
+        name_file=NIX_LIBRARY_FILES,
+        scripts=scripts,
+    )

@@ -1,0 +1,104 @@
+"""Escaping for everything that reaches Nix: strings, attribute names, paths, values.
+
+This is the *only* place that turns Python data into Nix source text. Manifests and index
+data are untrusted, so every string goes through :func:`nix_string` (and attribute names
+through :func:`nix_attr_name`); a plan value is printed with :func:`to_nix`. Raw Nix
+expressions can only be made here (:func:`nix_relative_path`), wrapped in :class:`NixExpr`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ..errors import NocargoError
+
+__all__ = ["NixExpr", "nix_string", "nix_attr_name", "nix_relative_path", "to_nix"]
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_'-]*")
+_KEYWORDS = frozenset({"if", "then", "else", "assert", "with", "let", "in", "rec",
+                       "inherit", "or", "true", "false", "null"})
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_SPECIAL = re.compile(r'[\\"\n\r\t]|\$\{')
+
+
+@dataclass(frozen=True)
+class NixExpr:
+    """A piece of Nix source produced by this module (never from untrusted text)."""
+
+    text: str
+
+
+def nix_string(value: str) -> str:
+    """``value`` as a double-quoted Nix string literal that evaluates to exactly ``value``.
+
+    Escapes backslash, double quote, ``${`` (interpolation), newline, CR and tab. Nix
+    strings cannot hold NUL, so a NUL character is an error.
+    """
+    if "\0" in value:
+        raise NocargoError(f"cannot write a string containing a NUL character to Nix: {value!r}")
+
+    def repl(m: re.Match[str]) -> str:
+        s = m.group(0)
+        return "\\${" if s == "${" else _ESCAPES[s]
+
+    return '"' + _SPECIAL.sub(repl, value) + '"'
+
+
+def nix_attr_name(name: str) -> str:
+    """An attribute name: bare when it is a plain identifier, else a quoted string."""
+    if _IDENT.fullmatch(name) and name not in _KEYWORDS:
+        return name
+    return nix_string(name)
+
+
+def nix_relative_path(rel: str) -> NixExpr:
+    """A path relative to the generated file's directory: ``./.`` or ``(./. + "/rel")``.
+
+    ``rel`` is a POSIX path (``..`` allowed, Nix normalises it); absolute paths are
+    refused because generated files must not name machine paths.
+    """
+    if rel.startswith("/"):
+        raise NocargoError(f"refusing to write the absolute path `{rel}` into generated Nix")
+    rel = rel.strip("/")
+    if rel in ("", "."):
+        return NixExpr("./.")
+    return NixExpr(f"(./. + {nix_string('/' + rel)})")
+
+
+def to_nix(value: Any, indent: int = 0) -> str:
+    """Print JSON-like data (dict/list/str/int/bool/None, :class:`NixExpr`) as Nix.
+
+    Attribute sets are printed with sorted keys, one per line; lists of scalars on one
+    line. The output is deterministic.
+    """
+    pad = "  " * indent
+    if isinstance(value, NixExpr):
+        return value.text
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value) if value >= 0 else f"({value})"
+    if isinstance(value, str):
+        return nix_string(value)
+    if isinstance(value, Mapping):
+        if not value:
+            return "{ }"
+        inner = "".join(
+            f"{pad}  {nix_attr_name(str(k))} = {to_nix(value[k], indent + 1)};\n"
+            for k in sorted(value, key=str)
+        )
+        return "{\n" + inner + pad + "}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[ ]"
+        if all(not isinstance(v, (Mapping, list, tuple)) for v in value):
+            return "[ " + " ".join(to_nix(v) for v in value) + " ]"
+        inner = "".join(f"{pad}  {to_nix(v, indent + 1)}\n" for v in value)
+        return "[\n" + inner + pad + "]"
+    raise TypeError(f"cannot print {type(value).__name__} as Nix")
