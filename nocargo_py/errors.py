@@ -113,10 +113,18 @@ class ParseError(NocargoError):
         return self.span[0] + 1
 
     def marker(self) -> str:
-        """The source line and a caret line under the span."""
+        """The source line holding the span's start and a caret line under the span.
+
+        Tabs and other control characters are shown as spaces so the caret lines up.
+        """
         start, end = self.span
-        width = max(1, end - start)
-        return f"    {self.source}\n    {' ' * start}{'^' * width}"
+        line_start = self.source.rfind("\n", 0, start) + 1
+        line_end = self.source.find("\n", line_start)
+        if line_end < 0:
+            line_end = len(self.source)
+        line = "".join(" " if ch < " " else ch for ch in self.source[line_start:line_end])
+        width = max(1, min(end, line_end) - start)
+        return f"    {line}\n    {' ' * (start - line_start)}{'^' * width}"
 
     def with_location(self, location: Location) -> "ParseError":
         err = ParseError(
