@@ -37,6 +37,13 @@ v2 for ≥ 1.41, v1 below — but never downgrades: a v4 file stays v4 even with
 ``rust-version = "1.40"``. Extra ``#`` comment lines at the top of the old file are kept
 after cargo's two header lines (:attr:`Lockfile.header_comments`).
 
+Quirks reproduced: cargo 1.95 writing v1/v2 keeps ``?branch=master`` on the package's own
+``source`` but writes edges to it as the default branch, so such an edge resolves to the
+``branch=master`` package; a graph holding both a ``branch=master`` and a default-branch
+package of one repository, name and version cannot be written as v1/v2 (cargo: "package
+collision in the lockfile"). Unused patches are written in the given order: cargo lists
+them by name within one patched source, but the order of the sources varies between runs.
+
 Where this reader is stricter than cargo: cargo silently drops edges it cannot resolve
 (a dangling or ambiguous reference, e.g. after a bad merge) and re-resolves; a build plan
 must not guess, so such edges are errors here (with the line). Other errors — unknown
@@ -872,8 +879,23 @@ def _emit_package(out: list[str], fields: list[tuple[str, str]], deps: list[str]
 
 
 def write_lockfile(lock: Lockfile) -> str:
-    """Serialise ``lock`` exactly as cargo writes a ``Cargo.lock`` of ``lock.version``."""
+    """Serialise ``lock`` exactly as cargo writes a ``Cargo.lock`` of ``lock.version``.
+
+    Raises :class:`NocargoError` when two packages would be written identically (cargo's
+    "package collision": in v1/v2 a ``branch=master`` and a default-branch git package of
+    one repository, name and version).
+    """
     enc = _Encoder(lock)
+    written: dict[str, PackageId] = {}
+    for pkg in lock.packages:
+        edge = enc.edge_string(pkg.id)
+        if edge in written:
+            raise NocargoError(
+                f"package collision in the lockfile: packages {_describe(written[edge])} and "
+                f"{_describe(pkg.id)} are different, but only one can be written to lockfile "
+                "unambiguously"
+            )
+        written[edge] = pkg.id
     out: list[str] = [MARKER_LINE, "\n", EXTRA_LINE, "\n"]
     for line in lock.header_comments:
         out.append(line + "\n")

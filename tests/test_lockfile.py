@@ -220,6 +220,17 @@ def test_header_comments_are_kept_as_cargo_keeps_them() -> None:
     assert parse_lockfile(HEADER + body).header_comments == ()
 
 
+def test_writer_refuses_a_collision_as_cargo() -> None:
+    url = "https://example.com/repo"
+    ids = [PackageId("g", "1.0.0", SourceId.for_git(url, ref, "1" * 40))
+           for ref in (GitReference.default(), GitReference("branch", "master"))]
+    lock = Lockfile(3, tuple(LockedPackage(i) for i in ids))
+    assert parse_lockfile(write_lockfile(lock)) == lock
+    for version in (1, 2):
+        with pytest.raises(NocargoError, match="package collision in the lockfile: packages `g 1.0.0 "):
+            write_lockfile(lock.with_version(version))
+
+
 def test_crlf_lock_file_is_read() -> None:
     text = (FIXTURES / "v4.lock").read_text()
     assert parse_lockfile(text.replace("\n", "\r\n")) == parse_lockfile(text)
@@ -442,14 +453,13 @@ def lockfiles(draw, version: int) -> Lockfile:
             seen.add(_identity(pid))
             ids.append(pid)
     if version <= 2:
-        # v1/v2 write `branch=master` edges as the default branch (cargo does too): both kinds
-        # of one repository cannot be told apart there
-        gits = {(p.name, p.version, p.source.url, p.source.reference.kind == "default"
-                 or p.source.reference == GitReference("branch", "master")) for p in ids if p.source.is_git()}
-        masters = [p for p in ids if p.source.is_git() and p.source.reference == GitReference("branch", "master")]
-        assume(not any((p.name, p.version, p.source.url, True) in gits and any(
-            q.source.is_git() and q.source.reference.is_default() and (q.name, q.version, q.source.url)
-            == (p.name, p.version, p.source.url) for q in ids) for p in masters))
+        # v1/v2 write `branch=master` as the default branch: cargo refuses ("package
+        # collision") to lock both kinds of one repository for one name and version
+        def master_key(p: PackageId) -> tuple:
+            ref = p.source.reference
+            return (p.name, p.version, p.source.url, "default" if ref == GitReference("branch", "master") else ref)
+        git_keys = [master_key(p) for p in ids if p.source.is_git()]
+        assume(len(git_keys) == len(set(git_keys)))
     packages = []
     replaced = draw(st.sets(st.integers(0, len(ids) - 1), max_size=2)) if len(ids) > 1 else set()
     for i, pid in enumerate(ids):
