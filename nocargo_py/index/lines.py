@@ -53,6 +53,8 @@ def scan_line(line: bytes) -> IndexVersion | None:
     line = line.strip()
     if not line or line[:1] != b"{" or line[-1:] != b"}":
         return None
+    if b"\\" in line:
+        return _scan_slow(line)  # escapes: let the JSON decoder deal with them
     fields: dict[bytes, bytes] = {}
     for m in _SCAN_RE.finditer(line):
         key = m.group(1)
