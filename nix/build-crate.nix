@@ -27,6 +27,7 @@ derivation ({
   rustdocBin = "${core.rustc}/bin/rustdoc";
   srcRoot = sourceRoots.${u.package};
   pkgDescr = "${pkg.name} v${pkg.version}";
+  pkgSpec = "${pkg.name}@${pkg.version}";
   unitEnv = u.env // binExes // ovEnv;
   buildScriptRun = if u.build_script_run == null then "" else "${units.${u.build_script_run}}";
 } // (if isRun then {

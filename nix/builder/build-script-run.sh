@@ -106,7 +106,7 @@ while IFS= read -r line || [[ -n $line ]]; do
       printf 'bin=%s\t%s\n' "$bin" "${value#*=}" >> "$res/link-arg" ;;
     warning)
       printf '%s\n' "$value" >> "$res/warning"
-      printf 'warning: %s: %s\n' "$pkgDescr" "$value" >&2 ;;
+      printf 'warning: %s: %s\n' "$pkgSpec" "$value" >&2 ;;
     error)
       if [[ -n $new ]]; then errors+=("$value"); else printf 'error=%s\n' "$value" >> "$res/metadata"; fi ;;
     rerun-if-changed|rerun-if-env-changed) ;;
@@ -120,6 +120,6 @@ while IFS= read -r line || [[ -n $line ]]; do
 done < "$stdout"
 
 if (( ${#errors[@]} > 0 )); then
-  for e in "${errors[@]}"; do printf 'error: %s\n' "$e" >&2; done
-  die "build script of \`$pkgDescr\` reported errors"
+  for e in "${errors[@]}"; do printf 'error: %s: %s\n' "$pkgSpec" "$e" >&2; done
+  die "build script logged errors"
 fi

@@ -82,6 +82,7 @@ uplift() {
   local from=$1 i dest
   for i in "${!upliftFiles[@]}"; do
     dest=$out/${upliftDests[$i]}
+    [[ $from/${upliftFiles[$i]} -ef $dest ]] && continue
     mkdir -p "$(dirname "$dest")"
     cp -f "$from/${upliftFiles[$i]}" "$dest"
   done
