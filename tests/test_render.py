@@ -1,0 +1,113 @@
+"""Rendering plans as Nix: escaping helpers, determinism, round trips through nix-instantiate."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from nocargo_py.errors import NocargoError
+from nocargo_py.render import library_files, render_cargo_nix
+from nocargo_py.render.nix import nix_attr_name, nix_relative_path, nix_string, to_nix
+
+from test_plan import small_plan
+
+REPO = Path(__file__).resolve().parent.parent
+HOST_PKGS = REPO / "nix" / "host-pkgs.nix"
+HAVE_NIX = shutil.which("nix-instantiate") is not None
+
+# Strings Nix can hold: anything but NUL (and lone surrogates, which are not UTF-8).
+nix_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"))
+tricky = st.sampled_from(["${", "$${", "\\${", "''", "''${", "\\", '"', "$", "\n", "\r\n", "\t",
+                          "${x}", "$\\{", "\\\\${y}", "é", "💥", "\x01", "\x7f", "or", "in"])
+strings = st.one_of(nix_text, st.lists(st.one_of(tricky, nix_text), max_size=6).map("".join))
+
+
+def nix_eval(expr: str, cwd: Path | None = None) -> object:
+    proc = subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "-E", expr],
+                          capture_output=True, text=True, cwd=cwd, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_nix_string_escapes() -> None:
+    assert nix_string("plain") == '"plain"'
+    assert nix_string('a"b\\c') == '"a\\"b\\\\c"'
+    assert nix_string("${x}") == '"\\${x}"'
+    assert nix_string("$${x}") == '"$\\${x}"'
+    assert nix_string("a\nb\tc\r") == '"a\\nb\\tc\\r"'
+    assert nix_string("$") == '"$"'
+    with pytest.raises(NocargoError, match="NUL"):
+        nix_string("a\0b")
+
+
+def test_attr_names_and_paths() -> None:
+    assert nix_attr_name("foo-bar_1'") == "foo-bar_1'"
+    assert nix_attr_name("1abc") == '"1abc"'
+    assert nix_attr_name("or") == '"or"' and nix_attr_name("let") == '"let"'
+    assert nix_attr_name("a.b") == '"a.b"' and nix_attr_name("") == '""'
+    assert nix_relative_path("").text == "./."
+    assert nix_relative_path("a b/${x}").text == '(./. + "/a b/\\${x}")'
+    with pytest.raises(NocargoError, match="absolute path"):
+        nix_relative_path("/etc")
+
+
+def test_to_nix_is_sorted_and_deterministic() -> None:
+    value = {"b": [1, -2, True, None], "a": {"z": "x", "y": []}, "c": {}}
+    assert to_nix(value) == to_nix(dict(reversed(list(value.items()))))
+    assert to_nix(value) == ('{\n  a = {\n    y = [ ];\n    z = "x";\n  };\n'
+                             '  b = [ 1 (-2) true null ];\n  c = { };\n}')
+
+
+def test_render_is_deterministic_and_self_contained() -> None:
+    plan = small_plan()
+    text = render_cargo_nix(plan)
+    assert text == render_cargo_nix(small_plan())
+    assert str(REPO) not in text and "/tmp" not in text and "/nix/store" not in text
+    assert "import ./" not in text and "<nocargo" not in text
+    for rel, body in library_files().items():
+        if rel.endswith(".nix"):
+            assert body.rstrip("\n") in text, rel
+    assert 'target ? "x86_64-unknown-linux-gnu"' in text
+
+
+def test_render_validates_the_plan() -> None:
+    with pytest.raises(NocargoError, match="unknown unit"):
+        render_cargo_nix(small_plan(dependency_closure=("missing",)))
+
+
+@pytest.mark.nix
+@pytest.mark.skipif(not HAVE_NIX, reason="needs nix-instantiate")
+@given(st.lists(strings, min_size=1, max_size=8))
+def test_strings_survive_the_nix_round_trip(values: list[str]) -> None:
+    assert nix_eval(to_nix(values)) == values
+
+
+@pytest.mark.nix
+@pytest.mark.skipif(not HAVE_NIX, reason="needs nix-instantiate")
+@given(st.dictionaries(strings, strings, max_size=6))
+def test_attr_names_survive_the_nix_round_trip(value: dict[str, str]) -> None:
+    assert nix_eval(to_nix(value)) == value
+
+
+@pytest.mark.nix
+@pytest.mark.skipif(not HAVE_NIX, reason="needs nix-instantiate")
+@given(env=st.dictionaries(strings.filter(lambda k: k and "=" not in k), strings, max_size=4),
+       args=st.lists(strings, max_size=4), exclude=st.lists(strings, max_size=3))
+def test_untrusted_plan_strings_reach_the_derivation_unchanged(tmp_path_factory, env, args, exclude) -> None:
+    """Render a whole Cargo.nix with hostile env/args and read them back from the unit."""
+    plan = small_plan(env=env, args=tuple(args))
+    pkgs = dict(plan.packages)
+    pkgs["app-0.1.0"] = dataclasses.replace(
+        pkgs["app-0.1.0"], source=dataclasses.replace(pkgs["app-0.1.0"].source, exclude=tuple(exclude)))
+    plan = dataclasses.replace(plan, packages=pkgs)
+    d = tmp_path_factory.mktemp("render")
+    (d / "Cargo.nix").write_text(render_cargo_nix(plan))
+    got = nix_eval(f"let c = import {d}/Cargo.nix {{ pkgs = import {HOST_PKGS} {{ }}; }}; "
+                   f'u = c.units."app-bin"; in {{ env = u.unitEnv; args = u.rustcArgs; }}')
+    assert got == {"env": env, "args": list(args)}
