@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 
+_OPERATORS = frozenset({"all", "any", "not"})
+
+
 @dataclass(frozen=True)
 class CfgName:
     """A name option, e.g. ``unix`` (``raw``: written as ``r#unix``)."""
@@ -37,7 +40,7 @@ class CfgName:
     raw: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
-        return f"r#{self.name}" if self.raw else self.name
+        return render(self)
 
     @property
     def key(self) -> tuple[str, None]:
@@ -54,8 +57,7 @@ class CfgKeyValue:
     raw: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
-        prefix = "r#" if self.raw else ""
-        return f'{prefix}{self.name} = "{self.value}"'
+        return render(self)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -131,7 +133,10 @@ def render(expr: CfgExpr, *, keep_raw: bool = True) -> str:
     """Print ``expr`` canonically, as cargo's ``Display`` does.
 
     ``all(a, b)``, ``any()``, ``not(a)``, ``key = "value"``, ``r#name`` for raw identifiers
-    (dropped when ``keep_raw`` is false). Parsing the result gives an equal expression.
+    (dropped when ``keep_raw`` is false; always kept for the names ``all``/``any``/``not``,
+    which would otherwise read as operators). Parsing the result gives an equal expression
+    (a name option ``true``/``false`` cannot be written in cargo's syntax: it reads as the
+    literal).
     """
     out: list[str] = []
     stack: list[CfgExpr | str] = [expr]
@@ -140,9 +145,10 @@ def render(expr: CfgExpr, *, keep_raw: bool = True) -> str:
         if isinstance(item, str):
             out.append(item)
         elif isinstance(item, CfgName):
-            out.append(f"r#{item.name}" if keep_raw and item.raw else item.name)
+            raw = keep_raw and (item.raw or item.name in _OPERATORS)
+            out.append(f"r#{item.name}" if raw else item.name)
         elif isinstance(item, CfgKeyValue):
-            prefix = "r#" if keep_raw and item.raw else ""
+            prefix = "r#" if keep_raw and (item.raw or item.name in _OPERATORS) else ""
             out.append(f'{prefix}{item.name} = "{item.value}"')
         elif isinstance(item, CfgBool):
             out.append("true" if item.value else "false")
