@@ -212,12 +212,30 @@ def _kind(node: Any) -> str:
     return "datetime"
 
 
-def _wrap(value: Any, definition: Definition) -> Any:
+def _wrap(value: Any, definition: Definition, path: str = "") -> Any:
+    """Attach ``definition`` to every leaf; floats and datetimes are refused, as by cargo."""
     if isinstance(value, dict):
-        return {k: _wrap(v, definition) for k, v in value.items()}
+        return {k: _wrap(v, definition, f"{path}.{k}" if path else k) for k, v in value.items()}
     if isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_plain(item, definition, f"{path}[{i}]")
         return [Leaf(v, definition) for v in value]
+    _check_plain(value, definition, path)
     return Leaf(value, definition)
+
+
+def _check_plain(value: Any, definition: Definition, path: str) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_plain(v, definition, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_plain(v, definition, f"{path}[{i}]")
+    elif not isinstance(value, (str, int, bool)):
+        kind = "float" if isinstance(value, float) else "datetime"
+        raise NocargoError(f"failed to parse config at `{path}`: unsupported TOML "
+                           f"configuration type `{kind}`",
+                           notes=[f"in `{definition}`"])
 
 
 def _where(node: Any) -> str:
@@ -355,7 +373,16 @@ class CargoConfig:
         definition = Definition(env=env_name)
         if isinstance(node, list):
             return [*node, *(Leaf(v, definition) for v in env_value.split())]
-        return Leaf(env_value, definition)
+        # cargo reads "true"/"false" as booleans and integer text as integers.
+        value: Any = env_value
+        if env_value in ("true", "false"):
+            value = env_value == "true"
+        else:
+            try:
+                value = int(env_value)
+            except ValueError:
+                pass
+        return Leaf(value, definition)
 
     # -- typed accessors ------------------------------------------------------------------
     def _typed(self, path: Sequence[str], kind: type, default: Any = None) -> Any:
@@ -368,8 +395,9 @@ class CargoConfig:
                                f"{kind.__name__}, but found a {_kind(leaf)}",
                                notes=[f"defined in {_where(leaf)}"])
         value = leaf.value
-        if isinstance(value, str) and leaf.definition.env is not None and kind is not str:
-            value = _from_env(value, kind, dotted, leaf.definition)
+        if leaf.definition.env is not None:
+            raw = self.env.get(leaf.definition.env, "")
+            value = raw if kind is str else _from_env(raw, kind, dotted, leaf.definition)
         if kind is int and isinstance(value, bool) or not isinstance(value, kind):
             raise NocargoError(
                 f"invalid configuration for key `{dotted}`: expected {_article(kind)}, "
@@ -683,8 +711,10 @@ def load_config(cwd: Path | str | None = None, *, home: Path | str | None = None
     home_path = Path(home).absolute() if home is not None else cargo_home(env)
     files = config_files(cwd, home_path, shell)
     tree: Tree = {}
-    for layer in _iter_files(files):
-        tree = _merge(tree, layer)
+    # Like cargo, start from the deepest file and merge each ancestor (then $CARGO_HOME)
+    # into what is accumulated; the result is the same, and so are the error messages.
+    for layer in _iter_files(list(reversed(files))):
+        tree = _merge(layer, tree)
     credentials: dict = {}
     for cred_name in ("credentials.toml", "credentials"):
         cred = home_path / cred_name
