@@ -1,0 +1,220 @@
+"""``Cargo.lock`` for a loaded workspace: read the old one, resolve, decide whether to write.
+
+* :func:`inputs_from_workspace` — a :class:`~nocargo_py.resolve.versions.LockInputs` from a
+  :class:`~nocargo_py.package.Workspace` (members in cargo's discovery order, ``[patch]``
+  URLs canonicalised, resolver "3" rust-version preference).
+* :func:`lock_workspace` — what ``nocargo-py lock`` does, and what cargo does before every
+  build: resolve with the existing lock as a guide and report whether ``Cargo.lock`` changes.
+  When nothing changes the file is left alone (whatever its format version); when something
+  does, the format is raised to the default for the workspace's ``rust-version`` (never
+  lowered) and — with ``--locked`` — the run fails instead.
+* :func:`ensure_lockfile` — for ``gen``: the lock file to plan from, created or updated only
+  when needed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+
+from ..errors import Location, NocargoError
+from ..lockfile import Lockfile, parse_lockfile, write_lockfile
+from ..package import Workspace
+from ..shell import Shell
+from ..source import CRATES_IO_INDEX, PackageId, SourceId, canonical_url
+from .provider import PackageSource, RegistrySource, pid_key, pid_sort_key
+from .versions import LockInputs, VersionResolution, default_lock_version, resolve_versions
+
+__all__ = [
+    "LockOutcome",
+    "ensure_lockfile",
+    "inputs_from_workspace",
+    "lock_workspace",
+    "registry_loader",
+]
+
+
+def _patch_url(key: str) -> str:
+    """The canonical URL a ``[patch]`` table patches (the workspace loader already mapped
+    ``crates-io`` and registry names to index URLs)."""
+    if key.startswith("registry+"):
+        key = key[len("registry+"):]
+    return canonical_url(key)
+
+
+def inputs_from_workspace(ws: Workspace, *, config=None) -> LockInputs:
+    """What version resolution needs from a workspace (see :class:`LockInputs`)."""
+    members = ws.members  # cargo's discovery order: it decides ties between roots
+    honor = ws.resolver == "3"
+    if config is not None:
+        setting = _config_get(config, "resolver.incompatible-rust-versions")
+        if setting == "fallback":
+            honor = True
+        elif setting == "allow":
+            honor = False
+    patches = tuple(sorted(((_patch_url(k), tuple(v)) for k, v in ws.patch.items()),
+                           key=lambda kv: kv[0]))
+    if patches and ws.replace:
+        raise NocargoError("cannot specify both [replace] and [patch]",
+                           location=Location(ws.root_manifest))
+    return LockInputs(
+        members=tuple(p.summary for p in members),
+        local_packages=tuple(p.summary for p in ws.packages),
+        patches=patches,
+        replacements=tuple(ws.replace),
+        rust_versions=tuple(p.rust_version for p in members),
+        honor_rust_version=honor,
+    )
+
+
+def _config_get(config, key: str):
+    try:
+        value = config.get(key)
+    except (AttributeError, KeyError, NocargoError):
+        return None
+    return getattr(value, "value", value)
+
+
+def registry_loader(registries, git=None) -> Callable[[SourceId], PackageSource]:
+    """Map non-local sources to package sources: registries through the index's
+    ``Registries`` (``registries.get(source)``), git sources through ``git``."""
+
+    def load(source: SourceId) -> PackageSource:
+        if source.is_registry():
+            return RegistrySource(registries.get(source), source)
+        if source.is_git():
+            if git is None:
+                raise NocargoError(
+                    f"git source `{source.to_lock_string(with_precise=False)}` cannot be "
+                    "resolved here")
+            return git(source)
+        raise NocargoError(f"unsupported source `{source.to_lock_string()}`")
+
+    return load
+
+
+@dataclass(frozen=True)
+class LockOutcome:
+    """The result of :func:`lock_workspace`."""
+
+    lockfile: Lockfile
+    text: str
+    changed: bool
+    created: bool
+    path: Path
+    resolution: VersionResolution
+    previous: Lockfile | None
+
+
+def read_previous(ws: Workspace) -> tuple[Lockfile | None, str | None]:
+    """The existing ``Cargo.lock`` (path packages bound to the workspace) and its text."""
+    path = ws.lockfile_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        raise NocargoError(f"failed to read `{path}`: {exc.strerror}") from None
+    lock = parse_lockfile(text, path)
+    return lock.with_path_sources(p.package_id for p in ws.packages), text
+
+
+def lock_workspace(ws: Workspace, load_source: Callable[[SourceId], PackageSource], *,
+                   locked: bool = False, locked_flag: str = "--locked",
+                   config=None, ignore_previous: bool = False) -> LockOutcome:
+    """Resolve ``ws`` with its existing lock file as a guide; decide what ``Cargo.lock``
+    becomes. Nothing is written here. With ``locked``, a change is an error (as cargo's
+    ``--locked``: "cannot update the lock file ... because --locked was passed").
+    ``ignore_previous`` resolves from scratch (``cargo generate-lockfile``)."""
+    if not ws.members:
+        raise NocargoError("you can't generate a lockfile for an empty workspace.")
+    previous, orig = read_previous(ws)
+    inputs = inputs_from_workspace(ws, config=config)
+    resolution = resolve_versions(inputs, load_source,
+                                  previous=None if ignore_previous else previous)
+    header = _header_comments(orig)
+    lock = resolution.to_lockfile(header_comments=header)
+    text = write_lockfile(lock)
+    path = ws.lockfile_path()
+    if orig is not None and _same_lines(orig, text):
+        return LockOutcome(lock, orig, False, False, path, resolution, previous)
+    if orig is not None and locked and previous is not None and _same_graph(previous, lock):
+        return LockOutcome(lock, orig, False, False, path, resolution, previous)
+    if locked:
+        action = "update" if orig is not None else "create"
+        raise NocargoError(
+            f"cannot {action} the lock file {path} because {locked_flag} was passed to prevent "
+            "this",
+            notes=[f"help: to generate the lock file without accessing the network, remove the "
+                   f"{locked_flag} flag and use --offline instead."])
+    default = default_lock_version(inputs.lowest_rust_version())
+    if lock.version < default:
+        lock = lock.with_version(default)
+        text = write_lockfile(lock)
+    return LockOutcome(lock, text, True, orig is None, path, resolution, previous)
+
+
+def _header_comments(orig: str | None) -> tuple[str, ...]:
+    if not orig:
+        return ()
+    from ..lockfile import EXTRA_LINE, MARKER_LINE
+
+    comments: list[str] = []
+    for line in orig.splitlines():
+        if not line.startswith("#"):
+            break
+        comments.append(line)
+    kept: list[str] = []
+    if comments:
+        if comments[0] != MARKER_LINE:
+            kept.append(comments[0])
+        if len(comments) > 1:
+            if comments[1] != EXTRA_LINE:
+                kept.append(comments[1])
+            kept.extend(comments[2:])
+    return tuple(kept)
+
+
+def _same_lines(a: str, b: str) -> bool:
+    """cargo's ``orig.lines().eq(current.lines())`` (``\\r\\n`` and a final newline ignored)."""
+    return a.splitlines() == b.splitlines()
+
+
+def _same_graph(a: Lockfile, b: Lockfile) -> bool:
+    def shape(lock: Lockfile):
+        return (
+            sorted((pid_key(p.id), tuple(sorted(pid_key(d) for d in p.dependencies)),
+                    p.checksum, pid_key(p.replace) if p.replace else None) for p in lock.packages),
+            sorted(pid_key(p.id) for p in lock.patch_unused),
+            lock.metadata,
+        )
+    return shape(a) == shape(b)
+
+
+def write_outcome(outcome: LockOutcome) -> None:
+    """Write the lock file if it changed (atomically: temp file, then rename)."""
+    if not outcome.changed:
+        return
+    path = outcome.path
+    tmp = path.with_name(path.name + ".nocargo-tmp")
+    try:
+        tmp.write_text(outcome.text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise NocargoError(f"failed to write `{path}`: {exc.strerror}") from None
+
+
+def ensure_lockfile(ws: Workspace, load_source: Callable[[SourceId], PackageSource], *,
+                    locked: bool = False, config=None, write: bool = True) -> Lockfile:
+    """The lock file to plan from (for ``gen``): the existing one if it is up to date,
+    otherwise a resolved one (written unless ``write`` is false)."""
+    outcome = lock_workspace(ws, load_source, locked=locked, config=config)
+    if write:
+        write_outcome(outcome)
+    if outcome.changed:
+        return outcome.lockfile.with_path_sources(p.package_id for p in ws.packages)
+    assert outcome.previous is not None
+    return outcome.previous

@@ -1,0 +1,594 @@
+"""What the version resolver sees of the world, and where it comes from (resolvelib-style seam).
+
+The resolver (:mod:`nocargo_py.resolve.versions`) asks exactly two questions, both through a
+:class:`PackageRegistry`:
+
+* :meth:`PackageRegistry.query` — which :class:`Candidate` s could satisfy this :class:`Dep`
+  (name, requirement or lock, source)? Cheap: for registry crates only the scanned index
+  fields (version, yanked, links, rust-version, checksum) are looked at.
+* :meth:`PackageRegistry.summary` — the full :class:`PackageSummary` of one candidate
+  (dependencies rewritten to locked versions, features), decoded on first use and memoised.
+
+The registry is cargo's ``PackageRegistry`` (``src/workspace/registry.rs``): it knows the
+packages of the previous lock file (:meth:`register_lock`, used by :meth:`lock` to turn a
+dependency into an exact ``=version`` requirement while it still matches), and the
+``[patch]`` entries (:meth:`patch`, :meth:`lock_patches`) that take precedence over the
+patched source. Behind it, one :class:`PackageSource` per source answers name look-ups:
+:class:`RegistrySource` (any :class:`~nocargo_py.index.RegistryIndex`: live, vendored or a
+:class:`~nocargo_py.index.MemoryIndex` fake), :class:`PathSource` (local packages) and git
+sources (:mod:`nocargo_py.resolve.git_source`).
+
+Source identity follows cargo: kind (git: with its reference) and canonical URL; a git
+commit (``precise``) is carried along but never compared, and crates.io has one identity
+whether it is reached through ``registry+https://github.com/rust-lang/crates.io-index`` or
+``sparse+https://index.crates.io/``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Protocol, Sequence
+
+from ..errors import NocargoError
+from ..index import NoSuchCrate, RegistryIndex
+from ..index.types import IndexVersion
+from ..lockfile import package_sort_key
+from ..semver_req import Version, VersionReq
+from ..source import CRATES_IO_INDEX, PackageId, SourceId, SourceKind, canonical_url
+from ..summary import DepKind, Dependency, FeatureValue, Summary
+
+__all__ = [
+    "Candidate",
+    "Dep",
+    "LockedPatch",
+    "PackageRegistry",
+    "PackageSource",
+    "PackageSummary",
+    "PathSource",
+    "RegistrySource",
+    "describe_source",
+    "pid_key",
+    "pid_sort_key",
+    "source_key",
+    "source_url_key",
+]
+
+
+# --------------------------------------------------------------------------------------
+# identities
+# --------------------------------------------------------------------------------------
+
+
+def source_key(source: SourceId) -> tuple:
+    """Cargo's ``SourceId`` equality: kind (git: reference), canonical URL; never ``precise``."""
+    return _source_key(source.canonical() if source.is_crates_io() else source.without_precise())
+
+
+@functools.lru_cache(maxsize=None)
+def _source_key(source: SourceId) -> tuple:
+    return source.sort_key()
+
+
+def source_url_key(source: SourceId) -> str:
+    """The canonical URL of a source (what ``[patch.<url>]`` tables are keyed by)."""
+    if source.is_crates_io():
+        return canonical_url(CRATES_IO_INDEX)
+    return canonical_url(source.url)
+
+
+def pid_key(pid: PackageId) -> tuple:
+    """Cargo's ``PackageId`` equality: name, version, source identity (not ``precise``)."""
+    return (pid.name, pid.version, source_key(pid.source))
+
+
+@functools.lru_cache(maxsize=None)
+def _pid_sort_key(name: str, version: str, source: SourceId) -> tuple:
+    return package_sort_key(PackageId(name, version, source))
+
+
+def pid_sort_key(pid: PackageId) -> tuple:
+    """Cargo's ``PackageId`` order: name, version (SemVer, build metadata last), source."""
+    return _pid_sort_key(pid.name, pid.version, pid.source.without_precise())
+
+
+@functools.lru_cache(maxsize=65536)
+def parse_version(text: str) -> Version:
+    """A version string from an id (validated upstream), memoised."""
+    return Version.parse(text)
+
+
+def describe_source(source: SourceId) -> str:
+    """How cargo names a source in messages (``crates.io index``, a URL, a path)."""
+    if source.is_crates_io():
+        return "crates.io index"
+    if source.is_path():
+        return source.url
+    if source.is_git():
+        return source.to_lock_string(with_precise=False).removeprefix("git+")
+    return f"registry `{source.to_lock_string(with_precise=False)}`"
+
+
+# --------------------------------------------------------------------------------------
+# the resolver's data
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dep:
+    """A dependency as the version resolver sees it (cargo's ``Dependency``).
+
+    ``decl`` is the declaration (from a manifest or an index line), ``req`` its parsed
+    requirement, ``source`` where it is looked up (crates.io canonical; a git source may
+    carry the locked commit). ``locked`` is set by :meth:`lock_to`/:meth:`lock_version`: the
+    dependency then matches exactly that version (cargo's ``OptVersionReq::Locked``), while
+    messages still show the original requirement.
+    """
+
+    decl: Dependency
+    req: VersionReq
+    source: SourceId
+    locked: Version | None = None
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.decl, self.req, self.source, self.locked)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    @classmethod
+    def from_dependency(cls, dep: Dependency) -> "Dep":
+        """Parse a declared dependency; the requirement text must be valid."""
+        source = dep.source.canonical() if dep.source.is_crates_io() else dep.source
+        return cls(dep, _parse_req(dep.req), source)
+
+    # -- cargo's accessors ---------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.decl.name
+
+    @property
+    def name_in_toml(self) -> str:
+        return self.decl.name_in_toml
+
+    @property
+    def kind(self) -> DepKind:
+        return self.decl.kind
+
+    @property
+    def is_transitive(self) -> bool:
+        """Normal and build dependencies are transitive; dev-dependencies are not."""
+        return self.decl.kind is not DepKind.DEV
+
+    @property
+    def optional(self) -> bool:
+        return self.decl.optional
+
+    @property
+    def uses_default_features(self) -> bool:
+        return self.decl.default_features
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.decl.features
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked is not None
+
+    @property
+    def req_text(self) -> str:
+        """The requirement as cargo displays it (the original one, even when locked)."""
+        return str(self.req)
+
+    # -- matching --------------------------------------------------------------------------
+    def matches_version(self, version: Version) -> bool:
+        if self.locked is not None:
+            return self.locked == version
+        return self.req.matches(version)
+
+    def matches_ignoring_source(self, pid: PackageId) -> bool:
+        return self.decl.name == pid.name and self.matches_version(parse_version(pid.version))
+
+    def matches_id(self, pid: PackageId) -> bool:
+        return self.matches_ignoring_source(pid) and source_key(pid.source) == source_key(self.source)
+
+    def lock_to(self, pid: PackageId) -> "Dep":
+        """Exactly ``pid``: its version, and its source (with the locked git commit)."""
+        return Dep(self.decl, self.req, pid.source, parse_version(pid.version))
+
+    def lock_version(self, version: Version) -> "Dep":
+        """Exactly ``version`` from this dependency's own source (a lock through ``[patch]``)."""
+        return Dep(self.decl, self.req, self.source, version)
+
+    def with_any_version(self) -> "Dep":
+        """The same dependency with requirement ``*`` (for "versions found" hints)."""
+        return Dep(self.decl, VersionReq.STAR, self.source)
+
+    def describe(self) -> str:
+        """``name = "req"`` (registry) or the bare TOML name (path/git), as cargo prints."""
+        if self.source.is_path() or self.source.is_git():
+            return self.name_in_toml
+        return f'{self.name_in_toml} = "{self.req_text}"'
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_req(text: str) -> VersionReq:
+    return VersionReq.parse(text)
+
+
+@dataclass(frozen=True, eq=False)
+class Candidate:
+    """One version that may satisfy a dependency (cheap; the summary is loaded on demand).
+
+    ``load`` returns the raw :class:`~nocargo_py.summary.Summary`; the registry applies the
+    lock to it (:meth:`PackageRegistry.summary`).
+    """
+
+    package_id: PackageId
+    version: Version
+    links: str | None
+    rust_version: str | None
+    yanked: bool
+    checksum: str | None
+    load: Callable[[], Summary] = field(repr=False)
+    key: tuple = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", pid_key(self.package_id))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Candidate) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    @property
+    def name(self) -> str:
+        return self.package_id.name
+
+    @classmethod
+    def of_summary(cls, summary: Summary) -> "Candidate":
+        """A candidate for an already loaded summary (local and git packages)."""
+        return cls(
+            summary.package_id,
+            parse_version(summary.version),
+            summary.links,
+            summary.rust_version,
+            summary.yanked,
+            summary.checksum,
+            lambda: summary,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class PackageSummary:
+    """A package version as the resolver activates it: dependencies with locks applied."""
+
+    package_id: PackageId
+    dependencies: tuple[Dep, ...]
+    features: Mapping[str, tuple[FeatureValue, ...]]
+    links: str | None
+    checksum: str | None
+    key: tuple = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", pid_key(self.package_id))
+
+    @property
+    def name(self) -> str:
+        return self.package_id.name
+
+
+# --------------------------------------------------------------------------------------
+# sources
+# --------------------------------------------------------------------------------------
+
+
+class PackageSource(Protocol):
+    """One source's answer to "which versions of ``name`` exist?"."""
+
+    source_id: SourceId
+
+    def candidates(self, name: str) -> Sequence[Candidate]:
+        """Every version of ``name`` (yanked ones flagged), in any order."""
+        ...
+
+    def is_complete(self, name: str) -> bool:
+        """False when only some versions are known (a partial vendored index file)."""
+        ...
+
+    def describe(self) -> str:
+        ...
+
+
+class RegistrySource:
+    """A registry (any :class:`~nocargo_py.index.RegistryIndex`) as a package source."""
+
+    def __init__(self, index: RegistryIndex, source_id: SourceId | None = None) -> None:
+        self.index = index
+        self.source_id = (source_id or index.source_id).canonical()
+        self._cache: dict[str, tuple[Candidate, ...]] = {}
+
+    def candidates(self, name: str) -> Sequence[Candidate]:
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached
+        try:
+            versions = self.index.versions(name)
+        except NoSuchCrate:
+            versions = ()
+        out = tuple(self._candidate(iv) for iv in versions if iv.name == name)
+        self._cache[name] = out
+        return out
+
+    def _candidate(self, iv: IndexVersion) -> Candidate:
+        index, name, version = self.index, iv.name, iv.version
+        return Candidate(
+            PackageId(name, version, self.source_id),
+            parse_version(version),
+            iv.links,
+            iv.rust_version,
+            iv.yanked,
+            iv.cksum,
+            lambda: index.summary(name, version),
+        )
+
+    def is_complete(self, name: str) -> bool:
+        try:
+            return self.index.is_complete(name)
+        except NoSuchCrate:
+            return True
+
+    def describe(self) -> str:
+        return describe_source(self.source_id)
+
+
+class PathSource:
+    """Local packages (workspace members, path dependencies, path patches) of one source."""
+
+    def __init__(self, source_id: SourceId, summaries: Iterable[Summary]) -> None:
+        self.source_id = source_id
+        self._summaries = tuple(summaries)
+
+    def candidates(self, name: str) -> Sequence[Candidate]:
+        return tuple(Candidate.of_summary(s) for s in self._summaries if s.name == name)
+
+    def is_complete(self, name: str) -> bool:
+        return True
+
+    def describe(self) -> str:
+        return describe_source(self.source_id)
+
+
+# --------------------------------------------------------------------------------------
+# the registry: sources + lock + [patch]
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LockedPatch:
+    """A ``[patch]`` entry matched to the lock file: the locked dependency and its id."""
+
+    dependency: Dep
+    package_id: PackageId
+    alt_package_id: PackageId | None = None
+
+
+SourceLoader = Callable[[SourceId], PackageSource]
+"""Returns the :class:`PackageSource` of a source id (raises :class:`NocargoError`)."""
+
+
+class PackageRegistry:
+    """cargo's ``PackageRegistry``: sources, previous-lock rewriting and ``[patch]``.
+
+    ``load_source`` maps a :class:`SourceId` to its :class:`PackageSource` (called once per
+    source identity). Performance contract: :meth:`query` costs one index-file load per
+    crate name (memoised by the source) plus one pass over that crate's versions.
+    """
+
+    def __init__(self, load_source: SourceLoader) -> None:
+        self._load_source = load_source
+        self._sources: dict[tuple, PackageSource] = {}
+        self.locked: dict[tuple, list[tuple[PackageId, tuple[PackageId, ...]]]] = {}
+        self.patches: dict[str, list[Candidate]] = {}
+        self.patches_available: dict[str, list[PackageId]] = {}
+        self.patches_locked = False
+        self._summaries: dict[tuple, PackageSummary] = {}
+
+    # -- sources -----------------------------------------------------------------------------
+    def source(self, source_id: SourceId) -> PackageSource:
+        """The (memoised) package source for ``source_id``."""
+        key = source_key(source_id)
+        src = self._sources.get(key)
+        if src is None:
+            src = self._load_source(source_id)
+            self._sources[key] = src
+        return src
+
+    def describe_source(self, source_id: SourceId) -> str:
+        return describe_source(source_id)
+
+    # -- previous lock ---------------------------------------------------------------------------
+    def clear_lock(self) -> None:
+        self.locked = {}
+
+    def register_lock(self, pid: PackageId, deps: Sequence[PackageId]) -> None:
+        """Record a package of the previous lock file and its locked dependencies."""
+        self.locked.setdefault((source_key(pid.source), pid.name), []).append((pid, tuple(deps)))
+
+    # -- [patch] -----------------------------------------------------------------------------------
+    def patch(self, url: str, patch_deps: Sequence[tuple[Dep, LockedPatch | None]],
+              *, where: str = "") -> list[tuple[Dep, PackageId]]:
+        """Register the ``[patch.<url>]`` entries (``url`` canonical); returns the patches whose
+        lock no longer matches and must be unlocked (cargo's ``PackageRegistry::patch``)."""
+        unlock: list[tuple[Dep, PackageId]] = []
+        chosen: list[Candidate] = []
+        for orig, locked in patch_deps:
+            dep = locked.dependency if locked is not None else orig
+            source = self.source(dep.source)
+            matches = [c for c in source.candidates(dep.name) if dep.matches_version(c.version)
+                       and not c.yanked]
+            candidate, unlock_id = self._summary_for_patch(orig, url, locked, matches, source, where)
+            if unlock_id is not None:
+                unlock.append((orig, unlock_id))
+            if source_url_key(candidate.package_id.source) == url:
+                raise NocargoError(
+                    f"patch for `{dep.name}` points to the same source, but patches must point "
+                    "to different sources",
+                    notes=[f"help: check `{dep.name}` patch definition for `{url}`"
+                           + (f" in `{where}`" if where else "")])
+            chosen.append(candidate)
+        seen: set[tuple[str, str]] = set()
+        for candidate in chosen:
+            nv = (candidate.name, candidate.package_id.version)
+            if nv in seen:
+                raise NocargoError(
+                    f"several `[patch]` entries resolving to same version `{nv[0]} v{nv[1]}`",
+                    notes=[f"help: check `{nv[0]}` patch definitions for `{url}`"
+                           + (f" in `{where}`" if where else "")])
+            seen.add(nv)
+        ids: list[PackageId] = []
+        for candidate, (_, locked) in zip(chosen, patch_deps):
+            ids.append(candidate.package_id)
+            if locked is not None and locked.alt_package_id is not None:
+                ids.append(locked.alt_package_id)
+        self.patches_available[url] = ids
+        self.patches[url] = chosen
+        return unlock
+
+    def _summary_for_patch(self, orig: Dep, url: str, locked: LockedPatch | None,
+                           matches: list[Candidate], source: PackageSource,
+                           where: str) -> tuple[Candidate, PackageId | None]:
+        if len(matches) == 1:
+            return matches[0], None
+        help_line = (f"help: check `{orig.name}` patch definition for `{url}`"
+                     + (f" in `{where}`" if where else ""))
+        if len(matches) > 1:
+            versions = sorted((c.version for c in matches))
+            raise NocargoError(
+                f"patch for `{orig.name}` in `{describe_source(orig.source)}` resolved to more "
+                "than one candidate",
+                notes=[f"note: found versions: {', '.join(map(str, versions))}", help_line,
+                       f'help: select only one package using `version = "={versions[-1]}"`'])
+        if locked is not None:
+            again = [c for c in source.candidates(orig.name) if orig.matches_version(c.version)
+                     and not c.yanked]
+            candidate, _ = self._summary_for_patch(orig, url, None, again, source, where)
+            return candidate, locked.package_id
+        found = sorted(c.version for c in source.candidates(orig.name) if not c.yanked)
+        if not found:
+            raise NocargoError(
+                f"patch location `{describe_source(orig.source)}` does not contain packages "
+                f"matching `{orig.name}`", notes=[help_line])
+        listed = (f"version `{found[0]}`" if len(found) == 1
+                  else "versions `" + ", ".join(map(str, found)) + "`")
+        raise NocargoError(
+            f"patch `{orig.name}` version mismatch",
+            notes=[f"note: patch location contains {listed}, but patch definition requires "
+                   f"`{orig.req_text}`",
+                   f"help: check patch location `{describe_source(orig.source)}`", help_line])
+
+    def lock_patches(self) -> None:
+        """Make the registered patches available to :meth:`query` (after all locks)."""
+        assert not self.patches_locked
+        self.patches_locked = True
+
+    def patch_candidates(self) -> list[tuple[str, Candidate]]:
+        """Every registered patch with its URL (URLs sorted, entries in table order)."""
+        return [(url, c) for url in sorted(self.patches) for c in self.patches[url]]
+
+    # -- locking ---------------------------------------------------------------------------------
+    def lock(self, summary: Summary) -> PackageSummary:
+        """cargo's ``lock``: rewrite ``summary``'s id and dependencies to the previous lock."""
+        pair = None
+        for entry in self.locked.get((source_key(summary.source), summary.name), ()):
+            if pid_key(entry[0]) == pid_key(summary.package_id):
+                pair = entry
+                break
+        package_id = pair[0] if pair is not None else summary.package_id
+        deps: list[Dep] = []
+        for decl in summary.dependencies:
+            deps.append(self._lock_dep(Dep.from_dependency(decl), pair))
+        return PackageSummary(package_id, tuple(deps), summary.features, summary.links,
+                              summary.checksum)
+
+    def _lock_dep(self, dep: Dep, pair) -> Dep:
+        if pair is not None:
+            for locked in pair[1]:
+                if dep.matches_id(locked):
+                    hit = locked
+                elif dep.matches_ignoring_source(locked) and locked in self.patches_available.get(
+                        source_url_key(dep.source), ()):
+                    hit = locked
+                else:
+                    continue
+                if source_key(hit.source) == source_key(dep.source):
+                    return dep.lock_to(hit)
+                return dep.lock_version(parse_version(hit.version))
+        for pid, _ in self.locked.get((source_key(dep.source), dep.name), ()):
+            if dep.matches_id(pid):
+                return dep.lock_to(pid)
+        return dep
+
+    def add_root(self, summary: PackageSummary) -> Candidate:
+        """A candidate for an already locked root summary (a workspace member)."""
+        pid = summary.package_id
+        cand = Candidate(pid, parse_version(pid.version), summary.links, None, False,
+                         summary.checksum, _no_load)
+        self._summaries[cand.key] = summary
+        return cand
+
+    def summary(self, candidate: Candidate) -> PackageSummary:
+        """The locked :class:`PackageSummary` of a candidate (memoised per package id)."""
+        cached = self._summaries.get(candidate.key)
+        if cached is None:
+            cached = self.lock(candidate.load())
+            self._summaries[candidate.key] = cached
+        return cached
+
+    # -- queries ---------------------------------------------------------------------------------
+    def query(self, dep: Dep) -> list[Candidate]:
+        """Every candidate for ``dep``: matching patches first, then the source's versions
+        (yanked ones included and flagged; the caller decides). cargo's ``Registry::query``."""
+        assert self.patches_locked
+        patches = [c for c in self.patches.get(source_url_key(dep.source), ())
+                   if dep.matches_ignoring_source(c.package_id)]
+        if len(patches) == 1 and dep.is_locked:
+            return patches
+        source = self.source(dep.source)
+        versions = source.candidates(dep.name)
+        if not dep.is_locked and not source.is_complete(dep.name):
+            raise NocargoError(
+                f"the index data for `{dep.name}` ({source.describe()}) lists only some versions "
+                "(it was vendored for an existing lock file), so a new version cannot be chosen",
+                notes=["re-vendor the whole index file, or run without --offline/--index-dir"])
+        patched_versions = {c.version for c in patches}
+        out = list(patches)
+        for c in versions:
+            if c.version in patched_versions or not dep.matches_version(c.version):
+                continue
+            out.append(c)
+        return out
+
+    def alternatives(self, dep: Dep) -> list[Candidate]:
+        """Non-yanked versions of ``dep``'s crate whatever the requirement, highest first."""
+        try:
+            found = [c for c in self.source(dep.source).candidates(dep.name) if not c.yanked]
+        except NocargoError:
+            return []
+        return sorted(found, key=lambda c: c.version, reverse=True)
+
+    def rejected(self, dep: Dep) -> list[Candidate]:
+        """Versions that match ``dep`` but were left out (yanked), lowest first."""
+        try:
+            found = [c for c in self.source(dep.source).candidates(dep.name)
+                     if c.yanked and dep.matches_version(c.version)]
+        except NocargoError:
+            return []
+        return sorted(found, key=lambda c: c.version)
+
+
+def _no_load() -> Summary:  # pragma: no cover - roots are registered with their summary
+    raise AssertionError("root summaries are registered up front")
