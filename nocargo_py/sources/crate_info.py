@@ -1,0 +1,414 @@
+"""What a build needs to know about a registry crate that its index entry does not say.
+
+:class:`CrateInfo` is read from the (normalized) ``Cargo.toml`` inside the ``.crate``, loaded
+by the foundation's :func:`~nocargo_py.workspace.load_standalone_package` after extracting
+the archive (target discovery needs the file tree): lib target (name, crate types,
+``src_path`` relative to the crate root, edition, proc-macro, doctest...), build script
+path, ``links``, ``rust-version``, edition, and the descriptive fields cargo exposes to
+build scripts as ``CARGO_PKG_*`` (:meth:`CrateInfo.cargo_pkg_env`).
+
+Side table (vendored so that planning works offline): one JSON-lines file per crate at
+``<dir>/crate-info/<index path>`` (the sparse index layout: ``crate-info/se/rd/serde``),
+one line per version, sorted by SemVer, each line a compact JSON object with sorted keys
+(:meth:`CrateInfo.to_json`). A line records the ``.crate`` sha256 it was read from;
+:func:`load_crate_info` ignores a line whose checksum differs from the lock file's.
+:func:`vendor_crate_info` fills such a directory for every registry package of a lock file
+(normally the ``registry-cache/`` directory that holds the vendored index); the same layout
+under ``<cache root>/crate-info/<registry dir>/`` caches what was read from downloads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+import filelock
+
+from ..errors import NocargoError
+from ..index.layout import index_path
+from ..semver_req import Version
+from ..source import PackageId
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..index.registries import Registries
+    from ..lockfile import Lockfile
+    from ..package import Package
+    from .download import CrateDownloader
+
+__all__ = [
+    "CRATE_INFO_DIR",
+    "CrateInfo",
+    "LibInfo",
+    "crate_info_from_package",
+    "extract_crate",
+    "load_crate_info",
+    "read_crate_file",
+    "store_crate_info",
+    "vendor_crate_info",
+]
+
+CRATE_INFO_DIR = "crate-info"
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class LibInfo:
+    """The library target: ``name`` as rustc's crate name source (hyphens kept as in the
+    manifest), ``crate_types`` (``("proc-macro",)`` for proc macros), ``src_path`` relative
+    to the crate root (POSIX), its ``edition`` and flags."""
+
+    name: str
+    crate_types: tuple[str, ...]
+    src_path: str
+    edition: str
+    proc_macro: bool = False
+    doctest: bool = True
+    test: bool = True
+    doc: bool = True
+    harness: bool = True
+
+    @property
+    def crate_name(self) -> str:
+        return self.name.replace("-", "_")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "crate_types": list(self.crate_types), "src_path": self.src_path,
+            "edition": self.edition, "proc_macro": self.proc_macro, "doctest": self.doctest,
+            "test": self.test, "doc": self.doc, "harness": self.harness,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> "LibInfo":
+        return cls(
+            name=_str(obj, "name"), crate_types=tuple(_str_list(obj, "crate_types")),
+            src_path=_str(obj, "src_path"), edition=_str(obj, "edition"),
+            proc_macro=_bool(obj, "proc_macro", False), doctest=_bool(obj, "doctest", True),
+            test=_bool(obj, "test", True), doc=_bool(obj, "doc", True),
+            harness=_bool(obj, "harness", True),
+        )
+
+
+@dataclass(frozen=True)
+class CrateInfo:
+    """A registry (or git) package's build facts; JSON round-trippable (:meth:`to_json`)."""
+
+    name: str
+    version: str
+    edition: str
+    lib: LibInfo | None
+    build: str | None = None
+    links: str | None = None
+    rust_version: str | None = None
+    authors: tuple[str, ...] = ()
+    description: str | None = None
+    homepage: str | None = None
+    repository: str | None = None
+    documentation: str | None = None
+    license: str | None = None
+    license_file: str | None = None
+    readme: str | None = None
+    checksum: str | None = None
+
+    @property
+    def is_proc_macro(self) -> bool:
+        return self.lib is not None and self.lib.proc_macro
+
+    def cargo_pkg_env(self) -> dict[str, str]:
+        """The ``CARGO_PKG_*`` variables cargo sets for this package (unset fields: ``""``)."""
+        ver = Version.parse(self.version)
+        return {
+            "CARGO_PKG_NAME": self.name,
+            "CARGO_PKG_VERSION": self.version,
+            "CARGO_PKG_VERSION_MAJOR": str(ver.major),
+            "CARGO_PKG_VERSION_MINOR": str(ver.minor),
+            "CARGO_PKG_VERSION_PATCH": str(ver.patch),
+            "CARGO_PKG_VERSION_PRE": ver.pre,
+            "CARGO_PKG_AUTHORS": ":".join(self.authors),
+            "CARGO_PKG_DESCRIPTION": self.description or "",
+            "CARGO_PKG_HOMEPAGE": self.homepage or "",
+            "CARGO_PKG_REPOSITORY": self.repository or "",
+            "CARGO_PKG_LICENSE": self.license or "",
+            "CARGO_PKG_LICENSE_FILE": self.license_file or "",
+            "CARGO_PKG_RUST_VERSION": self.rust_version or "",
+            "CARGO_PKG_README": self.readme or "",
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-compatible dict (``from_json(to_json(x)) == x``)."""
+        return {
+            "schema": SCHEMA, "name": self.name, "version": self.version, "edition": self.edition,
+            "lib": self.lib.to_json() if self.lib is not None else None, "build": self.build,
+            "links": self.links, "rust_version": self.rust_version, "authors": list(self.authors),
+            "description": self.description, "homepage": self.homepage,
+            "repository": self.repository, "documentation": self.documentation,
+            "license": self.license, "license_file": self.license_file, "readme": self.readme,
+            "checksum": self.checksum,
+        }
+
+    def to_json_line(self) -> str:
+        return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> "CrateInfo":
+        """Inverse of :meth:`to_json`; raises :class:`NocargoError` on malformed data."""
+        if not isinstance(obj, Mapping):
+            raise NocargoError("crate info must be a JSON object")
+        if obj.get("schema", SCHEMA) != SCHEMA:
+            raise NocargoError(f"unsupported crate info schema `{obj.get('schema')}`")
+        lib = obj.get("lib")
+        if lib is not None and not isinstance(lib, Mapping):
+            raise NocargoError("crate info field `lib` must be an object or null")
+        return cls(
+            name=_str(obj, "name"), version=_str(obj, "version"), edition=_str(obj, "edition"),
+            lib=LibInfo.from_json(lib) if lib is not None else None,
+            build=_opt_str(obj, "build"), links=_opt_str(obj, "links"),
+            rust_version=_opt_str(obj, "rust_version"), authors=tuple(_str_list(obj, "authors")),
+            description=_opt_str(obj, "description"), homepage=_opt_str(obj, "homepage"),
+            repository=_opt_str(obj, "repository"), documentation=_opt_str(obj, "documentation"),
+            license=_opt_str(obj, "license"), license_file=_opt_str(obj, "license_file"),
+            readme=_opt_str(obj, "readme"), checksum=_opt_str(obj, "checksum"),
+        )
+
+
+def _str(obj: Mapping[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str):
+        raise NocargoError(f"crate info field `{key}` must be a string")
+    return value
+
+
+def _opt_str(obj: Mapping[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, str):
+        raise NocargoError(f"crate info field `{key}` must be a string or null")
+    return value
+
+
+def _bool(obj: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = obj.get(key, default)
+    if not isinstance(value, bool):
+        raise NocargoError(f"crate info field `{key}` must be a boolean")
+    return value
+
+
+def _str_list(obj: Mapping[str, Any], key: str) -> list[str]:
+    value = obj.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise NocargoError(f"crate info field `{key}` must be a list of strings")
+    return value
+
+
+# --------------------------------------------------------------------------------------
+# from a package / a .crate
+# --------------------------------------------------------------------------------------
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return PurePosixPath(Path(os.path.relpath(path, root)).as_posix()).as_posix()
+    except ValueError:  # pragma: no cover - different drives
+        return Path(path).as_posix()
+
+
+def crate_info_from_package(pkg: "Package", checksum: str | None = None) -> CrateInfo:
+    """The :class:`CrateInfo` of a loaded package (paths made relative to its root)."""
+    root = pkg.root
+    lib_target = pkg.lib_target
+    lib = None
+    if lib_target is not None:
+        lib = LibInfo(
+            name=lib_target.name,
+            crate_types=tuple(lib_target.crate_types),
+            src_path=_relative(lib_target.src_path, root),
+            edition=lib_target.edition,
+            proc_macro=lib_target.is_proc_macro,
+            doctest=lib_target.doctest,
+            test=lib_target.test,
+            doc=lib_target.doc,
+            harness=lib_target.harness,
+        )
+    build_target = pkg.build_script
+    meta = pkg.metadata
+    return CrateInfo(
+        name=pkg.name,
+        version=pkg.version,
+        edition=pkg.edition,
+        lib=lib,
+        build=_relative(build_target.src_path, root) if build_target is not None else None,
+        links=pkg.links,
+        rust_version=str(pkg.rust_version) if pkg.rust_version is not None else None,
+        authors=tuple(meta.authors),
+        description=meta.description,
+        homepage=meta.homepage,
+        repository=meta.repository,
+        documentation=meta.documentation,
+        license=meta.license,
+        license_file=meta.license_file,
+        readme=meta.readme,
+        checksum=checksum,
+    )
+
+
+def extract_crate(crate_file: Path, package_id: PackageId, dest: Path) -> Path:
+    """Unpack a ``.crate`` into ``dest``; returns the package root (``dest/name-version``).
+
+    Like cargo, every entry must live under ``name-version/``; absolute paths, ``..`` and
+    links leaving the archive are refused (``tarfile``'s ``data`` filter).
+    """
+    prefix = f"{package_id.name}-{package_id.version}"
+    what = f"`{package_id.name} v{package_id.version}`"
+    try:
+        with tarfile.open(crate_file, "r:gz") as tar:
+            members = tar.getmembers()
+            for member in members:
+                first = PurePosixPath(member.name).parts[:1]
+                if first != (prefix,):
+                    raise NocargoError(
+                        f"invalid tarball downloaded for {what}: it contains a file at "
+                        f"`{member.name}`, which is not under `{prefix}`")
+            tar.extractall(dest, members=members, filter="data")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise NocargoError(f"failed to unpack the `.crate` of {what} ({crate_file}): {exc}") from None
+    root = dest / prefix
+    if not (root / "Cargo.toml").is_file():
+        raise NocargoError(f"the `.crate` of {what} has no `{prefix}/Cargo.toml`")
+    return root
+
+
+def read_crate_file(crate_file: Path, package_id: PackageId, checksum: str | None = None) -> CrateInfo:
+    """Extract ``crate_file`` to a temporary directory and read its :class:`CrateInfo`."""
+    from ..workspace import load_standalone_package
+
+    with tempfile.TemporaryDirectory(prefix="nocargo-crate-") as tmp:
+        root = extract_crate(crate_file, package_id, Path(tmp))
+        try:
+            pkg = load_standalone_package(root / "Cargo.toml", package_id.source)
+        except NocargoError as err:
+            raise NocargoError(
+                f"failed to read the manifest of `{package_id.name} v{package_id.version}`: "
+                f"{err.message}", notes=err.notes) from None
+        if (pkg.name, pkg.version) != (package_id.name, package_id.version):
+            raise NocargoError(
+                f"the `.crate` of `{package_id.name} v{package_id.version}` contains "
+                f"`{pkg.name} v{pkg.version}`")
+        return crate_info_from_package(pkg, checksum)
+
+
+# --------------------------------------------------------------------------------------
+# the side table
+# --------------------------------------------------------------------------------------
+
+
+def _table_file(directory: Path, name: str) -> Path:
+    return directory / CRATE_INFO_DIR / index_path(name)
+
+
+def _read_table(path: Path) -> dict[str, CrateInfo]:
+    out: dict[str, CrateInfo] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return out
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NocargoError(f"cannot read crate info file {path}: {exc}") from None
+    for no, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            info = CrateInfo.from_json(json.loads(line))
+        except (ValueError, NocargoError) as exc:
+            message = exc.message if isinstance(exc, NocargoError) else str(exc)
+            raise NocargoError(f"{path}:{no}: invalid crate info line: {message}") from None
+        out[info.version] = info
+    return out
+
+
+def _version_sort_key(version: str) -> tuple:
+    try:
+        return (0, Version.parse(version)._key)
+    except NocargoError:
+        return (1, version)
+
+
+def store_crate_info(directory: Path, infos: Iterable[CrateInfo]) -> list[Path]:
+    """Merge ``infos`` into the side table under ``directory`` (atomic, locked, sorted)."""
+    by_name: dict[str, list[CrateInfo]] = {}
+    for info in infos:
+        by_name.setdefault(info.name, []).append(info)
+    written = []
+    for name in sorted(by_name):
+        path = _table_file(directory, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock_dir = directory / CRATE_INFO_DIR / ".locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with filelock.FileLock(str(lock_dir / f"{name.lower()}.lock")):
+            table = _read_table(path)
+            for info in by_name[name]:
+                table[info.version] = info
+            lines = [table[v].to_json_line() for v in sorted(table, key=_version_sort_key)]
+            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+            try:
+                tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+        written.append(path)
+    return written
+
+
+def load_crate_info(directory: Path, package_id: PackageId, checksum: str | None = None) -> CrateInfo | None:
+    """The side-table entry of ``package_id`` under ``directory``, or ``None``.
+
+    With ``checksum``, an entry recorded from a different ``.crate`` is not returned.
+    """
+    info = _read_table(_table_file(directory, package_id.name)).get(package_id.version)
+    if info is None or info.name != package_id.name:
+        return None
+    if checksum is not None and info.checksum is not None and info.checksum != checksum:
+        return None
+    return info
+
+
+def vendor_crate_info(lock: "Lockfile", out_dir: Path, *, registries: "Registries",
+                      downloader: "CrateDownloader | None" = None,
+                      sources: Iterable | None = None) -> list[CrateInfo]:
+    """Write the :class:`CrateInfo` of every registry package of ``lock`` under ``out_dir``.
+
+    ``out_dir`` is the vendored registry directory (``registry-cache/``); entries already
+    there with the same checksum are kept, the others are read from downloaded ``.crate``
+    files. ``sources`` limits the registries (default: crates.io only, which is what a
+    vendored ``registry-cache/`` stands for). Returns the infos of all packages considered.
+    """
+    from ..source import SourceId
+    from .download import CrateDownloader, crate_requests
+
+    wanted = {s.canonical() for s in sources} if sources is not None else {SourceId.crates_io()}
+    pkgs = [p for p in lock.packages if p.source.is_registry() and p.source.canonical() in wanted]
+    todo = []
+    result: dict[PackageId, CrateInfo] = {}
+    for pkg in pkgs:
+        known = load_crate_info(out_dir, pkg.id, pkg.checksum)
+        if known is not None and known.checksum == pkg.checksum:
+            result[pkg.id] = known
+        else:
+            todo.append(pkg.id)
+    if todo:
+        if downloader is None:
+            downloader = CrateDownloader(registries.cache_root, offline=registries.offline,
+                                         shell=registries.shell)
+        files = downloader.fetch_all(crate_requests(lock, registries, packages=todo))
+        fresh = []
+        for pid in todo:
+            checksum = lock.get(pid).checksum
+            info = read_crate_file(files[pid], pid, checksum)
+            fresh.append(info)
+            result[pid] = info
+        store_crate_info(out_dir, fresh)
+    return [result[p.id] for p in pkgs]
