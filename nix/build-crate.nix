@@ -40,7 +40,12 @@ derivation ({
   srcPath = u.src_path;
   remapTo = u.remap_to;
   rustcArgs = u.args ++ extra ++ ovFlags;
-  closure = map (x: "${units.${x}}/lib") u.dependency_closure;
+  # The closure is resolved by the builder through the direct deps' outputs (each lib
+  # output lists its own closure in nix-support/closure), so a unit's inputs stay O(direct
+  # deps) instead of O(closure): evaluation and .drv writing stay linear in the plan size.
+  unitId = id;
+  closureIds = u.dependency_closure;
+  depOutputs = map (d: "${units.${d.unit}}") u.deps;
   externs = map (d: "${d.extern_name}=${units.${d.unit}}/lib/${plan.units.${d.unit}.extern_file}") u.deps;
   linkSearchFrom = map (x: "${units.${x}}") u.link_search_from;
   linkLibs = if u.link_libs then "1" else "";

@@ -34,6 +34,21 @@ read_lines() {
   while IFS= read -r line || [[ -n $line ]]; do _into+=("$line"); done < "$1"
 }
 
+# The plan's dependency closure (unit ids) -> output paths, looked up in the
+# nix-support/closure files ("<unit id>\t<path>" lines) of the direct dependencies.
+declare -A closureKnown=()
+closureDirs=()
+resolve_closure() {
+  local d id path
+  for d in "${depOutputs[@]}"; do
+    while IFS=$'\t' read -r id path; do closureKnown[$id]=$path; done < "$d/nix-support/closure"
+  done
+  for id in "${closureIds[@]}"; do
+    [[ -n ${closureKnown[$id]+x} ]] || die "unit \`$unitId\`: dependency_closure names \`$id\`, which no direct dependency provides"
+    closureDirs+=("${closureKnown[$id]}")
+  done
+}
+
 # Compile the unit with rustc; $1 = --out-dir. Adds the store-path parts of the command
 # line (crate root, -L dependency closure, --extern, build-script outputs) to the plan's
 # arguments, in cargo's order.
@@ -42,7 +57,8 @@ compile() {
   local -a args=("${rustcArgs[@]}" "$srcRoot/$srcPath" --out-dir "$outDir")
   local -a lines
   mkdir -p "$outDir"
-  for line in "${closure[@]}"; do args+=(-L "dependency=$line"); done
+  resolve_closure
+  for line in "${closureDirs[@]}"; do args+=(-L "dependency=$line/lib"); done
   for line in "${externs[@]}"; do args+=(--extern "$line"); done
   envArgs+=("CARGO_MANIFEST_DIR=$srcRoot" "CARGO_MANIFEST_PATH=$srcRoot/Cargo.toml")
   for d in "${linkSearchFrom[@]}"; do
