@@ -101,7 +101,7 @@ def validate_package_name(name: str, what: str = "package name") -> None:
     first = name[0]
     if first.isdigit():
         raise NocargoError(
-            f"the name `{name}` cannot be used as a {what}, the name cannot start with a digit"
+            f"invalid character `{first}` in {what}: `{name}`, the name cannot start with a digit"
         )
     if not (_is_xid_start(first) or first == "_"):
         raise NocargoError(

@@ -87,15 +87,21 @@ def _infer_from_directory(root: Path, rel: str) -> list[tuple[str, str]]:
 
 class _Ctx:
     def __init__(self, manifest: Manifest, package_name: str, edition: str,
-                 warnings: list[str]) -> None:
+                 warnings: list[str], strict: bool) -> None:
         self.manifest = manifest
         self.root = manifest.root
         self.package_name = package_name
         self.edition = edition
         self.warnings = warnings
+        self.strict = strict
 
     def error(self, message: str, key=("package",)) -> NocargoError:
         return self.manifest.doc.error(message, key)
+
+    def critical(self, message: str, key) -> None:
+        """cargo's "critical warnings": fatal for builds, ignored by ``cargo metadata``."""
+        if self.strict:
+            raise self.error(message, key)
 
 
 def _are_normalized(specs: Sequence[TargetSpec] | None, auto: bool | None) -> bool:
@@ -214,7 +220,11 @@ def _normalize_kind(ctx: _Ctx, specs, auto, rel_dir: str, human: str, kind: str,
         _validate_proc_macro_and_crate_types(ctx, t, human)
     out = []
     for t in targets:
-        path = _target_path(ctx, t, inferred, kind, legacy)
+        try:
+            path = _target_path(ctx, t, inferred, kind, legacy)
+        except NocargoError as err:
+            ctx.critical(err.message, t.key)
+            continue  # cargo drops the target (and fails later, outside `metadata`)
         out.append(replace(t, path=str(normalize_path(path))))
     return out
 
@@ -253,13 +263,17 @@ def _src(ctx: _Ctx, path: str) -> Path:
 
 
 def manifest_targets(manifest: Manifest, package: PackageSpec, *, package_name: str,
-                     edition: str, warnings: list[str]) -> tuple[Target, ...]:
+                     edition: str, warnings: list[str], strict: bool = True
+                     ) -> tuple[Target, ...]:
     """All targets of a package in cargo's order: lib, bins, examples, tests, benches, build.
 
     ``package`` supplies the ``auto*`` flags and ``build``; ``edition`` is the package's
-    (inherited) edition.
+    (inherited) edition. With ``strict=False`` the problems cargo only reports when it
+    builds (a binary with ``crate-type``/``proc-macro``, an example/test/bench whose file
+    cannot be found) are tolerated as ``cargo metadata`` tolerates them: the binary is kept,
+    the unlocatable target dropped.
     """
-    ctx = _Ctx(manifest, package_name, edition, warnings)
+    ctx = _Ctx(manifest, package_name, edition, warnings, strict)
     targets: list[Target] = []
 
     lib = _lib_target(ctx, manifest.lib, package.autolib)
@@ -402,15 +416,17 @@ def _validate_bin(ctx: _Ctx, t: TargetSpec) -> None:
     crate_types = t.crate_types
     if crate_types is not None:
         if crate_types:
-            raise ctx.error(f"the target `{name}` is a binary and can't have any crate-types "
-                            f"set (currently \"{', '.join(crate_types)}\")", t.key)
-        _deprecated_underscore(ctx, t.crate_type_underscore, t.crate_type, "crate-type", name,
-                               "binary target", t.key)
+            ctx.critical(f"the target `{name}` is a binary and can't have any crate-types "
+                         f"set (currently \"{', '.join(crate_types)}\")", t.key)
+        else:
+            _deprecated_underscore(ctx, t.crate_type_underscore, t.crate_type, "crate-type",
+                                   name, "binary target", t.key)
     if t.is_proc_macro:
-        raise ctx.error(f"the target `{name}` is a binary and can't have `proc-macro` set "
-                        "`true`", t.key)
-    _deprecated_underscore(ctx, t.proc_macro_underscore, t.proc_macro, "proc-macro", name,
-                           "binary target", t.key)
+        ctx.critical(f"the target `{name}` is a binary and can't have `proc-macro` set "
+                     "`true`", t.key)
+    else:
+        _deprecated_underscore(ctx, t.proc_macro_underscore, t.proc_macro, "proc-macro", name,
+                               "binary target", t.key)
 
 
 def _lib_target(ctx: _Ctx, spec: TargetSpec | None, autolib: bool | None) -> Target | None:

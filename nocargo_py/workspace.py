@@ -267,11 +267,14 @@ class WorkspaceLoader:
 
     ``registry_lookup`` maps an alternative registry name to its index URL (defaults to
     the environment and ``.cargo/config.toml`` files, see :func:`default_registry_lookup`).
+    ``strict=False`` tolerates what only cargo's build commands reject (see
+    :func:`nocargo_py.targets.manifest_targets`); ``cargo metadata`` is that lenient.
     """
 
     def __init__(self, shell=None, registry_lookup: RegistryLookup | None = None,
-                 cwd: Path | None = None) -> None:
+                 cwd: Path | None = None, strict: bool = True) -> None:
         self.shell = shell
+        self.strict = strict
         self.cwd = Path(os.path.abspath(cwd or os.getcwd()))
         self.registry_lookup = registry_lookup or default_registry_lookup(self.cwd)
         self._manifests: dict[Path, Manifest] = {}
@@ -485,7 +488,7 @@ class _PackageBuilder:
             resolver = m.workspace.resolver
 
         targets = manifest_targets(m, pkg, package_name=pkg.name, edition=edition,
-                                   warnings=self.warnings)
+                                   warnings=self.warnings, strict=self.loader.strict)
         if pkg.links is not None and not any(t.name.startswith("build-script-") and
                                              t.kind.value == "custom-build" for t in targets):
             raise self.doc.error(f"package specifies that it links to `{pkg.links}` but does "
@@ -815,11 +818,16 @@ def load_standalone_package(manifest_path: Path, source: SourceId, shell=None,
     return pkg
 
 
-def load_workspace(manifest_path: Path | None, cwd: Path, shell=None,
+def load_workspace(manifest_path: Path | None, cwd: Path, shell=None, *, strict: bool = True,
                    loader: WorkspaceLoader | None = None) -> Workspace:
-    """Load the workspace containing ``manifest_path`` (or the manifest found from ``cwd``)."""
+    """Load the workspace containing ``manifest_path`` (or the manifest found from ``cwd``).
+
+    ``strict`` (default) fails on every problem cargo's build commands fail on;
+    ``strict=False`` is ``cargo metadata``'s leniency (see :class:`WorkspaceLoader`).
+    Warnings go to ``shell`` (if given) and are kept in ``loader.warnings``.
+    """
     cwd = Path(os.path.abspath(cwd))
-    loader = loader or WorkspaceLoader(shell, cwd=cwd)
+    loader = loader or WorkspaceLoader(shell, cwd=cwd, strict=strict)
     if manifest_path is None:
         current = find_manifest(cwd)
     else:

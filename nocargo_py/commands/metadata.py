@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     if args.format_version is None:
         ctx.shell.warn("please specify `--format-version` flag explicitly to avoid "
                        "compatibility problems")
-    ws = load_workspace(ctx.options.manifest_path, Path.cwd(), ctx.shell)
+    ws = load_workspace(ctx.options.manifest_path, Path.cwd(), ctx.shell, strict=False)
     if not args.no_deps:
         raise NocargoError(
             "`metadata` without `--no-deps` needs dependency resolution, which is not "
