@@ -4,8 +4,10 @@
 Writes, from the ``rustc`` on PATH (or ``--rustc``):
 
 * ``nocargo_py/data/targets.json`` — for every target of ``rustc --print target-list``
-  the lines of ``rustc --print cfg --target T`` (stable view: what cargo sees when it asks
-  rustc, without profile flags), plus the ``rustc -vV`` it came from;
+  the cfg lines cargo sees: rustc's answer to cargo's own query
+  (``nocargo_py.cfg.targets.CARGO_CFG_QUERY``: ``--print=cfg --target T`` with every crate
+  type, which turns ``crt-static`` off on musl/wasip1-like targets) without profile flags
+  and without the ``proc_macro`` name cargo drops, plus the ``rustc -vV`` it came from;
 * ``nocargo_py/data/rust_alphanumeric.json`` — the non-ASCII ranges of Rust's
   ``char::is_alphanumeric`` (cargo uses it to validate ``[target.NAME]`` keys), computed
   by compiling and running a tiny Rust program with the same toolchain.
@@ -27,6 +29,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "nocargo_py" / "data"
+sys.path.insert(0, str(REPO))
+
+from nocargo_py.cfg.targets import CARGO_CFG_QUERY  # noqa: E402
 
 _ALNUM_PROGRAM = r"""
 fn main() {
@@ -47,7 +52,7 @@ fn main() {
 
 
 def _run(cmd: list[str], env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
         sys.exit(f"`{' '.join(cmd)}` failed:\n{proc.stderr}")
     return proc.stdout
@@ -78,7 +83,8 @@ def target_cfgs(rustc: str, jobs: int = 4) -> dict[str, list[str]]:
     targets = _run([rustc, "--print", "target-list"], env=env).split()
 
     def one(target: str) -> list[str]:
-        return _run([rustc, "--print", "cfg", "--target", target], env=env).splitlines()
+        lines = _run([rustc, *CARGO_CFG_QUERY, "--target", target], env=env).splitlines()
+        return [line for line in lines if line != "proc_macro"]
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(one, targets))
@@ -134,14 +140,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rustc", default="rustc", help="the rustc to ask (default: rustc on PATH)")
     parser.add_argument("--out-dir", type=Path, default=DATA, help="where to write (default: nocargo_py/data)")
     parser.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 on difference")
+    parser.add_argument("--only", choices=("targets", "alphanumeric"),
+                        help="handle only one of the two files")
     parser.add_argument("-j", "--jobs", type=int, default=4)
     args = parser.parse_args(argv)
 
     version = rustc_version(args.rustc)
-    files = {
-        "targets.json": render_targets(version, target_cfgs(args.rustc, args.jobs)),
-        "rust_alphanumeric.json": render_alnum(version, alnum_ranges(args.rustc)),
-    }
+    files = {}
+    if args.only in (None, "targets"):
+        files["targets.json"] = render_targets(version, target_cfgs(args.rustc, args.jobs))
+    if args.only in (None, "alphanumeric"):
+        files["rust_alphanumeric.json"] = render_alnum(version, alnum_ranges(args.rustc))
     status = 0
     for name, text in files.items():
         path = args.out_dir / name

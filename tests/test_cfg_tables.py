@@ -159,7 +159,10 @@ EVAL_TABLE: list[tuple[str, str, bool]] = [
     ('cfg(target_feature = "sse2")', HOST, True),
     ('cfg(all(target_feature = "sse", target_feature = "sse2", target_feature = "fxsr"))', HOST, True),
     ('cfg(target_feature = "avx2")', HOST, False),
-    ('cfg(target_feature = "crt-static")', "x86_64-unknown-linux-musl", True),
+    # cargo asks rustc with every crate type (dylib, proc-macro...), which turns crt-static
+    # off on musl: a bare `rustc --print cfg` would say otherwise
+    ('cfg(target_feature = "crt-static")', "x86_64-unknown-linux-musl", False),
+    ('cfg(target_feature = "crt-static")', "wasm32-wasip1", False),
     ('cfg(target_feature = "crt-static")', HOST, False),
     ('cfg(target_has_atomic = "64")', HOST, True),
     ('cfg(target_has_atomic = "ptr")', HOST, True),

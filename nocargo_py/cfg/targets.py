@@ -42,6 +42,7 @@ from .ast import CfgKeyValue
 from .parser import parse_cfg_option
 
 __all__ = [
+    "CARGO_CFG_QUERY",
     "CfgPair",
     "TargetInfo",
     "cfg_env_vars",
@@ -56,6 +57,20 @@ CfgPair = tuple[str, "str | None"]
 """One option of a cfg set: ``(name, None)`` for a name, ``(key, value)`` for a pair."""
 
 _FILTERED_NAMES = frozenset({"proc_macro"})  # cargo's TargetInfo::not_user_specific_cfg
+
+CARGO_CFG_QUERY: tuple[str, ...] = (
+    "-", "--crate-name", "___",
+    "--crate-type", "bin", "--crate-type", "rlib", "--crate-type", "dylib",
+    "--crate-type", "cdylib", "--crate-type", "staticlib", "--crate-type", "proc-macro",
+    "--print=cfg",
+)
+"""How cargo asks rustc for a target's cfg set (``TargetInfo::new``, minus the other
+``--print``s it combines in the same call). The crate types matter: with ``dylib``,
+``cdylib`` or ``proc-macro`` requested, rustc turns ``crt-static`` off on targets that
+cannot link it into dynamic libraries (musl, wasip1, ...), and prints ``proc_macro``
+(which cargo then drops). So cargo sees e.g. no ``target_feature="crt-static"`` on
+``x86_64-unknown-linux-musl``, unlike a bare ``rustc --print cfg``. Run with an empty
+stdin."""
 
 
 def cfg_line(name: str, value: str | None) -> str:
@@ -259,12 +274,12 @@ def target_info(
         spec = Path(custom_target_json)
         if not spec.is_file():
             raise NocargoError(f"custom target specification `{spec}` does not exist")
-        args = ["--print", "cfg", "--target", str(spec.resolve()), "-Zunstable-options"]
+        args = [*CARGO_CFG_QUERY, "--target", str(spec.resolve()), "-Zunstable-options"]
         output = _run_rustc(rustc or "rustc", args + list(rustflags) + _cfg_flags(extra),
                             env={"RUSTC_BOOTSTRAP": "1"})
         return TargetInfo.from_rustc_output(stem, output)
     if rustc is not None:
-        args = ["--print", "cfg", "--target", triple]
+        args = [*CARGO_CFG_QUERY, "--target", triple]
         output = _run_rustc(rustc, args + list(rustflags) + _cfg_flags(extra))
         return TargetInfo.from_rustc_output(triple, output)
 
@@ -352,7 +367,8 @@ def _run_rustc(rustc: str, args: list[str], env: Mapping[str, str] | None = None
     if env:
         full_env.update(env)
     try:
-        proc = subprocess.run([rustc, *args], capture_output=True, text=True, env=full_env)
+        proc = subprocess.run([rustc, *args], capture_output=True, text=True, env=full_env,
+                              stdin=subprocess.DEVNULL)
     except OSError as exc:
         raise NocargoError(f"could not run `{rustc}`: {exc.strerror or exc}") from None
     if proc.returncode != 0:
