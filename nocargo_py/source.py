@@ -227,8 +227,12 @@ class SourceId:
         return f"directory+{_file_url(self.url)}"
 
     def to_metadata_string(self) -> str:
-        """The source string as ``cargo metadata`` prints it in ``source`` fields."""
-        return self.to_lock_string(encode_query=True)
+        """The source string as ``cargo metadata`` prints it in ``source`` fields.
+
+        Query values are *not* encoded there (``?branch=feat/x``; cargo 1.95 serialises
+        ``SourceId::as_url``), unlike package ids (:meth:`PackageId.to_spec`) and lock v4.
+        """
+        return self.to_lock_string(encode_query=False)
 
     def sort_key(self) -> tuple:
         """Cargo's ``SourceId`` order: kind (git: by reference), then the canonical URL."""
