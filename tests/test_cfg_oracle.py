@@ -6,7 +6,8 @@
   into one small program per example) under random ``--cfg`` sets, and by us;
 * the target database against ``rustc --print cfg --target T`` for every target;
 * which ``[target.KEY]`` tables cargo applies (``cargo metadata --filter-platform``) for
-  the table keys and every key of the corpus, on a spread of targets;
+  the table keys, every key of the corpus and of the vendored index data, on a spread of
+  targets;
 * ``CARGO_CFG_*`` against what a build script really receives from ``cargo build``;
 * merging of extra ``--cfg`` values against rustc's own print order; custom target JSON;
   the host triple.
@@ -19,7 +20,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,6 +42,7 @@ from nocargo_py.cfg import (
 )
 from nocargo_py.cfg.targets import CARGO_CFG_QUERY
 from nocargo_py.errors import ParseError
+from test_cfg_corpus import corpus_target_keys, index_target_keys
 from test_cfg_properties import SUSPICIOUS, expressions
 from test_cfg_tables import ERROR_TABLE, EVAL_TABLE, HOST, VALID_TABLE
 
@@ -310,14 +311,6 @@ def test_extra_cfgs_merge_like_rustc(specs: list[str]) -> None:
 # --- which target tables cargo applies ------------------------------------------------
 
 
-def corpus_target_keys(corpus: Path) -> list[str]:
-    keys: list[str] = []
-    for manifest in sorted(corpus.rglob("Cargo.toml")):
-        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
-        keys.extend(data.get("target", {}))
-    return keys
-
-
 class CargoPlatformOracle:
     """A package with one path dependency per key, asked with ``--filter-platform``."""
 
@@ -353,7 +346,7 @@ class CargoPlatformOracle:
 def _oracle_keys(corpus: Path) -> list[str]:
     extra = ['cfg(all(unix, not(target_os = "macos")))', 'cfg(target_arch = "wasm32")',
              "cfg(foo)", 'cfg(k = "v")', "cfg(not(foo))", 'cfg(any(k = "w", k = "v"))']
-    return [row[0] for row in EVAL_TABLE] + corpus_target_keys(corpus) + extra
+    return [row[0] for row in EVAL_TABLE] + corpus_target_keys(corpus) + extra + sorted(set(index_target_keys()))
 
 
 ORACLE_TARGETS = sorted({row[1] for row in EVAL_TABLE} | {
