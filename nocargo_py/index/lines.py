@@ -5,11 +5,12 @@ only *scans* each line for the few scalar fields that selection needs (``name``,
 ``yanked``, ``cksum``, ``v``, ``links``, ``rust_version``) and JSON-decodes a line only
 when :meth:`IndexFile.summary` asks for that version.
 
-Why the scan is safe: inside a JSON string every ``"`` is escaped, so the byte sequence
-``"vers"`` followed by optional blanks and ``:`` can only be an object key. The keys looked
-for do not occur in dependency objects, and feature maps (whose keys are free-form) always
-have array values, which the scan does not accept. A key found twice, a string with escapes
-or an unexpected value type makes the line fall back to a full ``json.loads``.
+Why the scan is safe: inside a JSON string every ``"`` is preceded by a backslash, so a
+``"vers"`` whose opening quote is not, followed by optional blanks and ``:``, can only be an
+object key. The keys looked for do not occur in dependency objects, and feature maps (whose
+keys are free-form) always have array values, which the scan does not accept. String values
+with escapes are decoded with ``json``; a key found twice or an unexpected value type makes
+the line fall back to a full ``json.loads``.
 
 Lines are skipped as cargo skips them: blank lines, lines that are not JSON objects,
 lines without a valid ``name``/``vers``, and lines with ``v`` greater than
@@ -32,10 +33,14 @@ from .types import INDEX_V_MAX, IndexVersion, NoSuchVersion
 
 __all__ = ["IndexFile", "InvalidIndexEntry", "entry_to_summary", "scan_line"]
 
+# A key's opening quote is never preceded by a backslash; inside a JSON string every quote
+# is. String values may hold escapes (decoded with json.loads when they do).
 _SCAN_RE = re.compile(
-    rb'"(vers|yanked|cksum|v|links|rust_version)"\s*:\s*("[^"\\]*"|true|false|null|\d+)'
+    rb'(?<!\\)"(vers|yanked|cksum|v|links|rust_version)"\s*:\s*'
+    rb'("(?:[^"\\]|\\.)*"|true|false|null|\d+)'
 )
-_NAME_RE = re.compile(rb'\{\s*"name"\s*:\s*"([^"\\]*)"')
+_VERS_RE = re.compile(rb'(?<!\\)"vers"\s*:\s*"([^"\\]*)"')
+_NAME_RE = re.compile(rb'\{\s*"name"\s*:\s*("(?:[^"\\]|\\.)*")')
 # semver 2.0.0 (the official regular expression); cargo skips lines whose `vers` fails it.
 SEMVER_RE = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -53,8 +58,6 @@ def scan_line(line: bytes) -> IndexVersion | None:
     line = line.strip()
     if not line or line[:1] != b"{" or line[-1:] != b"}":
         return None
-    if b"\\" in line:
-        return _scan_slow(line)  # escapes: let the JSON decoder deal with them
     fields: dict[bytes, bytes] = {}
     for m in _SCAN_RE.finditer(line):
         key = m.group(1)
@@ -67,8 +70,8 @@ def scan_line(line: bytes) -> IndexVersion | None:
         return _scan_slow(line)
     try:
         return _make_version(
-            name=name_m.group(1).decode(),
-            vers=vers[1:-1].decode(),
+            name=_str(name_m.group(1)),
+            vers=_str(vers),
             yanked=fields.get(b"yanked", b"false") == b"true",
             cksum=_opt_str(fields.get(b"cksum")),
             links=_opt_str(fields.get(b"links")),
@@ -79,12 +82,22 @@ def scan_line(line: bytes) -> IndexVersion | None:
         return _scan_slow(line)
 
 
+def _str(raw: bytes) -> str:
+    """A JSON string token (quotes included) as text; escapes decoded by ``json``."""
+    if b"\\" in raw:
+        value = json.loads(raw)
+        if not isinstance(value, str):
+            raise ValueError("not a string")
+        return value
+    return raw[1:-1].decode()
+
+
 def _opt_str(raw: bytes | None) -> str | None:
     if raw is None or raw == b"null":
         return None
     if raw[:1] != b'"':
         raise ValueError("not a string")
-    return raw[1:-1].decode()
+    return _str(raw)
 
 
 def _make_version(*, name: str, vers: str, yanked: bool, cksum: str | None,
@@ -139,30 +152,54 @@ class IndexFile:
         self.complete = complete
         self.where = where
         self.raw = data
-        by_key: dict[str, tuple[IndexVersion, bytes]] = {}
+        # First pass: only find each line's `vers` (one regex search); the other fields
+        # are scanned when `versions` is first read or one version is asked for.
+        lines: dict[str, bytes] = {}
         for line in data.split(b"\n"):
-            iv = scan_line(line)
-            if iv is None or iv.v > INDEX_V_MAX:
+            line = line.strip()
+            if not line or line[:1] != b"{" or line[-1:] != b"}":
                 continue
+            m = _VERS_RE.search(line)
+            if m is not None:
+                vers = m.group(1).decode("utf-8", "replace")
+            else:
+                iv = _scan_slow(line)
+                if iv is None:
+                    continue
+                vers = iv.version
             # A later line for the same version replaces the earlier one (cargo keys its
             # map by `Version`).
-            by_key.pop(_version_key(iv.version), None)
-            by_key[_version_key(iv.version)] = (iv, line.strip())
-        self._entries = by_key
-        self.versions: tuple[IndexVersion, ...] = tuple(iv for iv, _ in by_key.values())
+            lines.pop(vers, None)
+            lines[vers] = line
+        self._lines = lines
+        self._scanned: dict[str, IndexVersion | None] = {}
+        self._versions: tuple[IndexVersion, ...] | None = None
         self._summaries: dict[str, Summary] = {}
+
+    @property
+    def versions(self) -> tuple[IndexVersion, ...]:
+        """Every usable version in publication order (scanned on first access)."""
+        if self._versions is None:
+            self._versions = tuple(iv for v in self._lines if (iv := self.get(v)) is not None)
+        return self._versions
+
+    def get(self, version: str) -> IndexVersion | None:
+        """The scanned entry of ``version``, or ``None`` (not listed, or a line cargo skips)."""
+        key = _version_key(version)
+        if key in self._scanned:
+            return self._scanned[key]
+        line = self._lines.get(key)
+        iv = scan_line(line) if line is not None else None
+        if iv is not None and (iv.v > INDEX_V_MAX or iv.version != key):
+            iv = None
+        self._scanned[key] = iv
+        return iv
 
     def line(self, version: str) -> bytes:
         """The raw JSON line of ``version``."""
-        entry = self._entries.get(_version_key(version))
-        if entry is None:
+        if self.get(version) is None:
             raise NoSuchVersion(self.name, version, self.source_id, partial=not self.complete)
-        return entry[1]
-
-    def get(self, version: str) -> IndexVersion | None:
-        """The scanned entry of ``version`` or ``None``."""
-        entry = self._entries.get(_version_key(version))
-        return entry[0] if entry else None
+        return self._lines[_version_key(version)]
 
     def summary(self, version: str) -> Summary:
         """The full :class:`Summary` of ``version`` (decoded once, then memoised)."""
