@@ -1,0 +1,124 @@
+"""``nocargo-py cfg``: output format, exit codes, diagnostics; --print/--list-targets vs rustc."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import run_cli
+from nocargo_py.cfg import list_targets, target_info
+from nocargo_py.cfg.targets import CARGO_CFG_QUERY
+
+
+def test_one_line_per_key_in_order() -> None:
+    result = run_cli("cfg", "--target", "wasm32-unknown-unknown",
+                     "cfg(unix)", 'cfg(target_family = "wasm")', "cfg(windows)",
+                     "wasm32-unknown-unknown", "cfg(any())", "cfg(all())", "x86_64-unknown-linux-gnu",
+                     'cfg(all(target_arch="wasm32", not(unix), not(windows)))')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "false\ntrue\nfalse\ntrue\nfalse\ntrue\nfalse\ntrue\n"
+    assert result.stderr == ""
+
+
+def test_default_target_is_the_host() -> None:
+    result = run_cli("cfg", "cfg(unix)", 'cfg(target_os = "linux")', "x86_64-unknown-linux-gnu")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "true\ntrue\ntrue\n"
+
+
+def test_bad_expression_is_error_101_with_caret() -> None:
+    result = run_cli("cfg", "--target", "x86_64-unknown-linux-gnu", "cfg(unix)", "cfg(all(unix, a b))")
+    assert result.returncode == 101
+    assert result.stdout == ""  # every key is parsed before anything is printed
+    assert result.stderr == (
+        "error: failed to parse `all(unix, a b)` as a cfg expression: expected `)`, found an identifier\n"
+        "    all(unix, a b)\n"
+        "                ^\n"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_target_name_key() -> None:
+    result = run_cli("cfg", "x86!")
+    assert result.returncode == 101
+    assert result.stderr.startswith(
+        "error: failed to parse `x86!` as a cfg expression: invalid target specifier: "
+        "unexpected character ! in target name\n")
+
+
+def test_unknown_target() -> None:
+    result = run_cli("cfg", "--target", "nonesuch-unknown-none", "cfg(unix)")
+    assert result.returncode == 101
+    assert "error: unknown target `nonesuch-unknown-none`" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_cfg_flag() -> None:
+    result = run_cli("cfg", "--cfg", "a b", "cfg(unix)")
+    assert result.returncode == 101
+    assert "invalid `--cfg` argument: `a b`" in result.stderr
+
+
+def test_usage_error_without_anything_to_do() -> None:
+    result = run_cli("cfg")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_warnings_like_cargo() -> None:
+    result = run_cli("cfg", "--target", "x86_64-unknown-linux-gnu", 'cfg(any(test, feature = "x"))')
+    assert result.returncode == 0
+    assert result.stdout == "false\n"
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert [w.split("`")[1] for w in warnings] == ["test", "feature = ..."]
+    quiet = run_cli("cfg", "-q", 'cfg(test)')
+    assert quiet.stderr == "" and quiet.stdout == "false\n"
+
+
+def test_extra_cfg_flags() -> None:
+    result = run_cli("cfg", "--target", "aarch64-apple-darwin", "--cfg", "tokio_unstable",
+                     "--cfg", 'k="v"', "cfg(tokio_unstable)", 'cfg(k = "v")', "cfg(other)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "true\ntrue\nfalse\n"
+
+
+def test_print_and_list_targets_from_database() -> None:
+    result = run_cli("cfg", "--target", "x86_64-pc-windows-msvc", "--print")
+    assert result.returncode == 0
+    assert result.stdout == target_info("x86_64-pc-windows-msvc").print_cfg()
+    assert "windows\n" in result.stdout and 'target_env="msvc"\n' in result.stdout
+    listed = run_cli("cfg", "--list-targets")
+    assert listed.returncode == 0
+    assert tuple(listed.stdout.split()) == list_targets()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("triple", ["x86_64-pc-windows-msvc", "wasm32-unknown-unknown", "riscv64gc-unknown-linux-gnu"])
+def test_print_matches_rustc(triple: str) -> None:
+    rustc = shutil.which("rustc") or "rustc"
+    live = subprocess.run([rustc, *CARGO_CFG_QUERY, "--target", triple, "--cfg", "foo"],
+                          capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL).stdout
+    expected = "".join(line + "\n" for line in live.splitlines() if line != "proc_macro")
+    for extra in ([], ["--rustc", rustc]):
+        result = run_cli("cfg", "--target", triple, "--cfg", "foo", "--print", *extra)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == expected
+
+
+@pytest.mark.slow
+def test_list_targets_matches_rustc() -> None:
+    rustc = shutil.which("rustc") or "rustc"
+    live = subprocess.run([rustc, "--print", "target-list"], capture_output=True, text=True, check=True).stdout
+    for extra in ([], ["--rustc", rustc]):
+        result = run_cli("cfg", "--list-targets", *extra)
+        assert result.returncode == 0
+        assert result.stdout.split() == live.split()
+
+
+@pytest.mark.slow
+def test_rustc_that_does_not_exist() -> None:
+    result = run_cli("cfg", "--rustc", "/nonexistent/rustc", "cfg(unix)")
+    assert result.returncode == 101
+    assert "could not run `/nonexistent/rustc`" in result.stderr
