@@ -154,21 +154,21 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, sort_keys=True))
 
 
-def _find_lockfile(manifest_path: Path | None) -> Path:
-    """The Cargo.lock of the workspace around ``manifest_path`` (or the current dir)."""
-    start = Path(manifest_path).absolute().parent if manifest_path else Path.cwd()
-    if manifest_path is not None and not Path(manifest_path).is_file():
-        raise NocargoError(f"manifest path `{manifest_path}` does not exist")
-    for dir_ in [start, *start.parents]:
-        lock = dir_ / "Cargo.lock"
-        if lock.is_file():
-            return lock
-    raise NocargoError(f"no `Cargo.lock` found in `{start}` or any parent directory",
-                       notes=["run `cargo generate-lockfile` (or `nocargo-py lock`) first"])
+def _find_lockfile(manifest_path: Path | None, shell: Any) -> Path:
+    """The ``Cargo.lock`` at the root of the workspace of ``manifest_path`` (or of the
+    manifest found from the current directory), as cargo locates it."""
+    from ..workspace import load_workspace
+
+    ws = load_workspace(manifest_path, Path.cwd(), shell, strict=False)
+    lock = ws.lockfile_path()
+    if not lock.is_file():
+        raise NocargoError(f"no `Cargo.lock` at the workspace root `{ws.root}`",
+                           notes=["run `cargo generate-lockfile` (or `nocargo-py lock`) first"])
+    return lock
 
 
 def _vendor(args: argparse.Namespace, ctx: Any) -> int:
-    lockfiles = [p.absolute() for p in args.lockfile] or [_find_lockfile(ctx.options.manifest_path)]
+    lockfiles = [p.absolute() for p in args.lockfile] or [_find_lockfile(ctx.options.manifest_path, ctx.shell)]
     registries = Registries.from_options(ctx.options, ctx.shell, cwd=Path.cwd())
     try:
         report = vendor_lockfiles(lockfiles, registries, Path(args.out),
