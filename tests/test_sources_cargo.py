@@ -424,3 +424,26 @@ def test_download_two_real_crates_from_crates_io(tmp_path: Path) -> None:
         root = unpacked / f"{pid.name}-{pid.version}"
         (meta_pkg,) = _metadata(root / "Cargo.toml", home)["packages"]
         assert info == _expected_from_metadata(meta_pkg, root, checksums[pid])
+
+
+@pytest.mark.slow
+@needs_cargo
+def test_vendored_git_info_allows_planning_without_checkouts(git_scenario, tmp_path: Path) -> None:
+    from nocargo_py.index import Registries
+    from nocargo_py.sources import load_git_info, vendor_crate_info
+
+    lock = git_scenario["lock"]
+    out = tmp_path / "registry-cache"
+    regs = Registries(cache_root=tmp_path / "cache", offline=True)
+    sources = GitSources(tmp_path / "cache")
+    infos = vendor_crate_info(lock, out, registries=regs, git=sources)
+    gits = [p for p in lock.packages if p.source.is_git()]
+    assert [i.name for i in infos] == [p.name for p in gits]
+    for pkg in gits:
+        info, spec = load_git_info(out, pkg.id)
+        assert info == sources.crate_info(pkg.id)
+        assert spec == sources.fetch_spec(pkg.id)
+    # a second run reads the side table only: an offline GitSources with an empty cache works
+    again = vendor_crate_info(lock, out, registries=regs,
+                              git=GitSources(tmp_path / "empty", offline=True))
+    assert again == infos

@@ -18,7 +18,9 @@ from .crate_info import (
     LibInfo,
     crate_info_from_package,
     load_crate_info,
+    load_git_info,
     read_crate_file,
+    store_git_info,
     vendor_crate_info,
 )
 from .download import CrateDownloader, CrateRequest, crate_requests, download_crates
@@ -37,6 +39,8 @@ __all__ = [
     "download_crates",
     "find_package_in_checkout",
     "load_crate_info",
+    "load_git_info",
     "read_crate_file",
+    "store_git_info",
     "vendor_crate_info",
 ]

@@ -13,12 +13,15 @@ one line per version, sorted by SemVer, each line a compact JSON object with sor
 (:meth:`CrateInfo.to_json`). A line records the ``.crate`` sha256 it was read from;
 :func:`load_crate_info` ignores a line whose checksum differs from the lock file's.
 :func:`vendor_crate_info` fills such a directory for every registry package of a lock file
-(normally the ``registry-cache/`` directory that holds the vendored index); the same layout
-under ``<cache root>/crate-info/<registry dir>/`` caches what was read from downloads.
+(normally the ``registry-cache/`` directory that holds the vendored index); git packages are
+recorded one JSON file each at
+``crate-info/git/<repo>-<hash>/<commit>/<ref kind>-<hash of ref>/<name>-<version>.json``
+(facts plus the ``builtins.fetchGit`` spec), see :func:`store_git_info`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tarfile
@@ -40,6 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..lockfile import Lockfile
     from ..package import Package
     from .download import CrateDownloader
+    from .git import GitFetchSpec, GitSources
 
 __all__ = [
     "CRATE_INFO_DIR",
@@ -48,8 +52,10 @@ __all__ = [
     "crate_info_from_package",
     "extract_crate",
     "load_crate_info",
+    "load_git_info",
     "read_crate_file",
     "store_crate_info",
+    "store_git_info",
     "vendor_crate_info",
 ]
 
@@ -376,15 +382,67 @@ def load_crate_info(directory: Path, package_id: PackageId, checksum: str | None
     return info
 
 
+def _git_table_file(directory: Path, package_id: PackageId) -> Path:
+    from .git import _repo_dir_name
+
+    source = package_id.source
+    if not source.is_git() or not source.precise:
+        raise NocargoError(f"`{package_id.name} v{package_id.version}` is not a locked git package")
+    ref = source.reference
+    if ref is None or ref.is_default():
+        ref_key = "default"
+    else:  # one commit may be locked through several refs, each with its own fetch spec
+        ref_key = f"{ref.kind}-{hashlib.sha256(ref.value.encode()).hexdigest()[:12]}"
+    return (directory / CRATE_INFO_DIR / "git" / _repo_dir_name(source.url) / source.precise
+            / ref_key / f"{package_id.name}-{package_id.version}.json")
+
+
+def store_git_info(directory: Path, package_id: PackageId, info: CrateInfo, fetch: "GitFetchSpec") -> Path:
+    """Record a git package's :class:`CrateInfo` and :class:`~.git.GitFetchSpec` under
+    ``directory/crate-info/git/<repo>/<commit>/<ref>/<name>-<version>.json`` (atomic)."""
+    path = _git_table_file(directory, package_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"info": info.to_json(), "fetch": fetch.to_json()}, sort_keys=True, indent=1,
+                      ensure_ascii=False) + "\n"
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def load_git_info(directory: Path, package_id: PackageId) -> "tuple[CrateInfo, GitFetchSpec] | None":
+    """What :func:`store_git_info` recorded for a locked git package, or ``None``."""
+    from .git import GitFetchSpec
+
+    path = _git_table_file(directory, package_id)
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise NocargoError(f"cannot read git crate info {path}: {exc}") from None
+    try:
+        return CrateInfo.from_json(obj["info"]), GitFetchSpec.from_json(obj["fetch"])
+    except (KeyError, TypeError) as exc:
+        raise NocargoError(f"invalid git crate info {path}: missing {exc}") from None
+
+
 def vendor_crate_info(lock: "Lockfile", out_dir: Path, *, registries: "Registries",
                       downloader: "CrateDownloader | None" = None,
-                      sources: Iterable | None = None) -> list[CrateInfo]:
+                      sources: Iterable | None = None,
+                      git: "GitSources | None" = None) -> list[CrateInfo]:
     """Write the :class:`CrateInfo` of every registry package of ``lock`` under ``out_dir``.
 
     ``out_dir`` is the vendored registry directory (``registry-cache/``); entries already
     there with the same checksum are kept, the others are read from downloaded ``.crate``
     files. ``sources`` limits the registries (default: crates.io only, which is what a
-    vendored ``registry-cache/`` stands for). Returns the infos of all packages considered.
+    vendored ``registry-cache/`` stands for). With ``git``, locked git packages are
+    recorded too (:func:`store_git_info`: facts plus the ``builtins.fetchGit`` spec), so
+    planning needs no checkout. Returns the infos of all packages considered (registry
+    packages first, in lock order, then git packages).
     """
     from ..source import SourceId
     from .download import CrateDownloader, crate_requests
@@ -411,4 +469,16 @@ def vendor_crate_info(lock: "Lockfile", out_dir: Path, *, registries: "Registrie
             fresh.append(info)
             result[pid] = info
         store_crate_info(out_dir, fresh)
-    return [result[p.id] for p in pkgs]
+    infos = [result[p.id] for p in pkgs]
+    if git is not None:
+        for pkg in lock.packages:
+            if not pkg.source.is_git():
+                continue
+            known = load_git_info(out_dir, pkg.id)
+            if known is None:
+                info, spec = git.crate_info(pkg.id), git.fetch_spec(pkg.id)
+                store_git_info(out_dir, pkg.id, info, spec)
+            else:
+                info = known[0]
+            infos.append(info)
+    return infos

@@ -76,6 +76,20 @@ class GitFetchSpec:
         return {"url": self.url, "rev": self.rev, "ref": self.ref, "all_refs": self.all_refs,
                 "submodules": self.submodules, "subdir": self.subdir}
 
+    @classmethod
+    def from_json(cls, obj: Any) -> "GitFetchSpec":
+        """Inverse of :meth:`to_json`; raises :class:`NocargoError` on malformed data."""
+        ok = (isinstance(obj, dict) and isinstance(obj.get("url"), str) and isinstance(obj.get("rev"), str)
+              and (obj.get("ref") is None or isinstance(obj.get("ref"), str))
+              and isinstance(obj.get("all_refs", False), bool)
+              and isinstance(obj.get("submodules", False), bool)
+              and isinstance(obj.get("subdir", ""), str))
+        if not ok:
+            raise NocargoError("invalid git fetch spec: expected url, rev (strings), ref "
+                               "(string or null), all_refs/submodules (booleans), subdir (string)")
+        return cls(obj["url"], obj["rev"], obj.get("ref"), obj.get("all_refs", False),
+                   obj.get("submodules", False), obj.get("subdir", ""))
+
 
 @dataclass(frozen=True)
 class GitCheckout:
