@@ -392,3 +392,61 @@ def test_prefetch_reports_failures_after_the_rest_finished(tmp_path):
         offline = _regs(server, tmp_path / "cache", offline=True)
         for i in (0, 1, 3, 4):
             assert len(offline.versions(f"crate{i}", CRATES_IO)) == 2
+
+
+class _Tty:
+    """A stderr stand-in that claims to be a terminal."""
+
+    def __init__(self) -> None:
+        import io
+        self.buf = io.StringIO()
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        return self.buf.write(s)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("verbosity, ci, shown", [(0, False, True), (-1, False, False),
+                                                  (0, True, False)])
+def test_progress_bar_only_on_an_interactive_terminal(tmp_path, monkeypatch, verbosity, ci,
+                                                      shown):
+    from nocargo_py.shell import Shell
+    _registry(tmp_path, 12)
+    if ci:
+        monkeypatch.setenv("CI", "true")
+    else:
+        monkeypatch.delenv("CI", raising=False)
+    stream = _Tty()
+    shell = Shell(verbosity=verbosity, stream=stream)
+    with serve_registry(tmp_path / "reg") as server:
+        regs = _regs(server, tmp_path / "cache", shell=shell)
+        regs.get(CRATES_IO).prefetch([f"crate{i}" for i in range(12)])
+    assert ("Fetching index" in stream.buf.getvalue()) is shown
+
+
+def test_tokens_go_only_to_their_own_registry(tmp_path):
+    from nocargo_py.config import load_config
+    _registry(tmp_path, 2)
+    secret = "token-for-private-only"
+    with serve_registry(tmp_path / "reg", require_token=secret) as private, \
+            serve_registry(tmp_path / "reg") as public:
+        proj = tmp_path / "proj"
+        (proj / ".cargo").mkdir(parents=True)
+        (proj / ".cargo" / "config.toml").write_text(
+            f'[registries.private]\nindex = "{private.index_url}"\n'
+            f'[source.crates-io]\nreplace-with = "mirror"\n'
+            f'[source.mirror]\nregistry = "{public.index_url}"\n')
+        cfg = load_config(proj, home=tmp_path / "home",
+                          env={"CARGO_REGISTRIES_PRIVATE_TOKEN": secret,
+                               "CARGO_REGISTRY_TOKEN": "crates-io-token"})
+        regs = Registries(config=cfg, cache_root=tmp_path / "cache", client=_client())
+        assert len(regs.versions("crate1", cfg.registry_source("private"))) == 2
+        assert len(regs.versions("crate1", CRATES_IO)) == 2
+        assert any(r.headers.get("authorization") == secret for r in private.log)
+        # The mirror standing in for crates.io gets neither token.
+        assert public.log and all("authorization" not in r.headers for r in public.log)
