@@ -217,3 +217,37 @@ def test_crate_overrides_and_dev_shell(ws: Path, tmp_path: Path) -> None:
     assert data["env"]["NOCARGO_TEST_ENV"] == "x y" and data["env"]["SECOND"] == "2"
     assert "greeting-tool/bin" in data["path"] and "greeting-tool/bin" in data["shell"]
     assert "host-rustc/bin" in data["shell"]
+
+
+def test_registry_and_git_sources(ws: Path, cargo_release: Path, tmp_path: Path) -> None:
+    """shared 2.0.0 from a .crate tarball (fixed-output fetch), shared 1.0.0 from git."""
+    import dataclasses
+    import hashlib
+    import tarfile
+
+    from nocargo_py.plan import GitSource, RegistrySource
+
+    crate = tmp_path / "shared-2.0.0.crate"
+    with tarfile.open(crate, "w:gz") as tar:
+        tar.add(ws.parent / "shared2", arcname="shared-2.0.0")
+    repo = tmp_path / "gitrepo"
+    shutil.copytree(ws.parent / "shared1", repo / "crates" / "shared1")
+    git = ["git", "-C", str(repo), "-c", "user.email=t@e", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "shared1"], check=True)
+    rev = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+
+    work = tmp_path / "ws"
+    shutil.copytree(ws.parent, work)
+    plan = StandinPlanner(work, work).plan()
+    pkgs = dict(plan.packages)
+    pkgs["shared-2.0.0"] = dataclasses.replace(
+        pkgs["shared-2.0.0"], root="shared-2.0.0",
+        source=RegistrySource(crate.as_uri(), hashlib.sha256(crate.read_bytes()).hexdigest()))
+    pkgs["shared-1.0.0"] = dataclasses.replace(
+        pkgs["shared-1.0.0"], root="crates/shared1", source=GitSource(str(repo), rev))
+    (work / "Cargo.nix").write_text(render_cargo_nix(dataclasses.replace(plan, packages=pkgs)))
+    out = out_path(nix_build(work / "Cargo.nix", "workspaceMembers.app"))
+    assert run(out / "bin" / "app-cli") == run(cargo_release / "app-cli")
