@@ -144,6 +144,11 @@ class _Both:
         try:
             assert self.cache._file_lock is not None
             self.cache._file_lock.acquire(timeout=600)
+        except filelock.Timeout:
+            self.cache._thread_lock.release()
+            raise NocargoError(f"timed out after 600 s waiting for the index cache lock "
+                               f"`{self.cache._lock_path}` (held by another nocargo-py run)"
+                               ) from None
         except BaseException:
             self.cache._thread_lock.release()
             raise

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from ..errors import NocargoError
 from ..source import SourceId
@@ -313,8 +313,3 @@ def _dependency(d: Any, default: SourceId, name: str, vers: str, where: str) -> 
             "registry+"),
         public=public if isinstance(public, bool) else None,
     )
-
-
-def iter_lines(data: bytes) -> Iterable[bytes]:
-    """Non-blank lines of an index file (helper for vendoring)."""
-    return (ln.strip() for ln in data.split(b"\n") if ln.strip())

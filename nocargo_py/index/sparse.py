@@ -78,6 +78,9 @@ class SparseIndex(FileIndex):
             return self._cfg
 
     def _load_config(self) -> RegistryConfig:
+        if not self.offline:
+            label = "crates.io index" if self.source_id.is_crates_io() else f"`{self.url}` index"
+            self.shell.status("Updating", label)
         body = self._fetch("config.json", what="the registry's config.json")
         if body is None:
             if self._default_config is not None:
