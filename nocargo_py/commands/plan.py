@@ -1,0 +1,264 @@
+"""``nocargo-py plan``: resolve features and units for a build, as cargo would.
+
+``plan --unit-graph`` prints exactly what ``cargo build --unit-graph`` prints
+(``RUSTC_BOOTSTRAP=1 cargo build --unit-graph -Z unstable-options``, version 1, with the
+nightly-only ``public``/``noprelude`` fields); with ``--tests`` it prints what
+``cargo test --no-run --unit-graph`` prints. Same unit order, same indices: the two can be
+diffed directly.
+
+Without ``--unit-graph`` it prints the resolved units in nocargo's own JSON (format
+``nocargo-resolved-units``, version 1)::
+
+    {
+      "format": "nocargo-resolved-units", "version": 1,
+      "host": "<host triple>", "targets": ["<triple>", ...],   # [] = no --target
+      "profile": "dev", "resolver": "2",
+      "packages": {"<package id spec>": {"name", "version", "source" (lock string or
+                   null for path packages), "manifest_path" (or null), "links",
+                   "member": bool}},
+      "features": [{"package": "<spec>", "for": "normal" | "host", "features": [...],
+                    "optional_deps": [...]}],
+      "units": [{"package": "<spec>", "target": {cargo target object}, "mode",
+                 "platform": triple | null, "profile": {cargo profile object},
+                 "features": [...],
+                 "deps": [{"unit": <index>, "extern_crate_name": "..."}]}],
+      "roots": [<index>, ...]
+    }
+
+Units are in the unit graph's order; ``packages`` and ``features`` are sorted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import NocargoError
+from ..package import Workspace
+from ..profiles import Profiles
+from ..resolve.features import (
+    FeatureRequest, FeatureResolution, FeaturesFor, PackageSelection, resolve_features,
+)
+from ..resolve.graph import ResolvedGraph, graph_from_lockfile, graph_from_path_workspace
+from ..resolve.units import Intent, UnitGraph, build_unit_graph
+from ..summary import DepKind
+
+__all__ = ["PlanRequest", "add_resolution_args", "plan_json", "register", "resolve_from_args", "run"]
+
+_EPILOG = """\
+examples:
+  nocargo-py plan --unit-graph                      # like cargo build --unit-graph
+  nocargo-py plan --unit-graph --tests -p foo       # like cargo test --no-run --unit-graph -p foo
+  nocargo-py plan --unit-graph --target aarch64-apple-darwin --release --all-features
+  nocargo-py plan                                   # nocargo's resolved-units JSON
+
+The --unit-graph output matches `RUSTC_BOOTSTRAP=1 cargo build --unit-graph -Z unstable-options`.
+"""
+
+
+def add_resolution_args(parser: argparse.ArgumentParser) -> None:
+    """The cargo-style selection, feature, target and profile flags (plan and explain)."""
+    g = parser.add_argument_group("package selection")
+    g.add_argument("-p", "--package", action="append", default=[], metavar="SPEC",
+                   help="package to build (name, name@version, pkgid URL or glob); repeatable")
+    g.add_argument("--workspace", "--all", action="store_true", dest="workspace",
+                   help="build every workspace member")
+    g.add_argument("--exclude", action="append", default=[], metavar="SPEC",
+                   help="exclude a member (with --workspace)")
+    f = parser.add_argument_group("features")
+    f.add_argument("-F", "--features", action="append", default=[], metavar="FEATURES",
+                   help="space or comma separated features to activate (`feat`, `pkg/feat`)")
+    f.add_argument("--all-features", action="store_true", help="activate all features")
+    f.add_argument("--no-default-features", action="store_true",
+                   help="do not activate the `default` feature")
+    c = parser.add_argument_group("compilation")
+    c.add_argument("--target", action="append", default=[], metavar="TRIPLE",
+                   help="build for this target triple (repeatable; default: the host)")
+    c.add_argument("--host", metavar="TRIPLE", default=None,
+                   help="the host triple (default: rustc's host, from the target database)")
+    c.add_argument("--release", "-r", action="store_true", help="use the release profile")
+    c.add_argument("--profile", metavar="NAME", default=None, help="use this profile")
+    c.add_argument("--tests", action="store_true",
+                   help="plan tests too, like `cargo test --no-run` (dev-dependencies, test "
+                        "harnesses, examples, doctests; profile `test`)")
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """Everything the command line decided, resolved."""
+
+    ws: Workspace
+    graph: ResolvedGraph
+    resolution: FeatureResolution
+    profiles: Profiles
+    intent: Intent
+    explicit_targets: bool
+    targets: tuple[str, ...]
+
+
+def _profile_name(args: argparse.Namespace) -> str:
+    default = "test" if args.tests else "dev"
+    if args.profile is not None:
+        if args.release:
+            raise NocargoError(f"conflicting usage of --profile={args.profile} and --release",
+                               notes=("The `--release` flag is the same as `--profile=release`.",
+                                      "Remove one flag or the other to continue."))
+        if args.profile == "doc":
+            raise NocargoError("profile `doc` is reserved and not allowed to be explicitly specified")
+        return args.profile
+    return "release" if args.release else default
+
+
+def load_graph(ws: Workspace, ctx) -> ResolvedGraph:
+    """The resolved graph of ``ws``: directly for path-only workspaces, else from Cargo.lock."""
+    member_ids = {m.package_id for m in ws.members}
+    path_only = all(d.source.is_path() for p in ws.packages for d in p.dependencies
+                    if not (d.kind is DepKind.DEV and p.package_id not in member_ids))
+    if path_only and not ws.patch and not ws.replace:
+        return graph_from_path_workspace(ws)
+    lock_path = ws.lockfile_path()
+    if not lock_path.exists():
+        raise NocargoError(
+            f"`{lock_path}` does not exist; planning registry or git dependencies needs a "
+            "Cargo.lock (lock generation is not available yet)")
+    from ..index import Registries
+    from ..lockfile import parse_lockfile
+
+    lock = parse_lockfile(lock_path.read_text(), lock_path)
+    registries = Registries.from_options(ctx.options, ctx.shell, cwd=Path.cwd())
+
+    def crate_info(pid):
+        raise NocargoError(
+            f"`{pid.name} v{pid.version}` comes from `{pid.source.to_lock_string()}`: planning "
+            "registry and git packages needs their targets from the downloaded crate, which "
+            "is not wired in yet")
+
+    return graph_from_lockfile(ws, lock, registries.summary, crate_info)
+
+
+def resolve_from_args(args: argparse.Namespace, ctx) -> PlanRequest:
+    """Load the workspace and run the resolvers for the flags of :func:`add_resolution_args`."""
+    from ..cfg import host_triple
+    from ..workspace import load_workspace
+
+    ws = load_workspace(ctx.options.manifest_path, Path.cwd(), ctx.shell)
+    graph = load_graph(ws, ctx)
+    host = args.host or host_triple()
+    targets = tuple(args.target)
+    request = FeatureRequest(
+        host=host,
+        selection=PackageSelection(tuple(args.package), bool(args.workspace), tuple(args.exclude)),
+        features=tuple(args.features),
+        all_features=bool(args.all_features),
+        no_default_features=bool(args.no_default_features),
+        targets=targets,
+        dev_units=bool(args.tests),
+    )
+    resolution = resolve_features(graph, ws, request)
+    profiles = Profiles.new(ws.profiles, _profile_name(args), host)
+    _validate_profile_overrides(profiles, resolution, ctx)
+    intent = Intent.TEST if args.tests else Intent.BUILD
+    return PlanRequest(ws, graph, resolution, profiles, intent, bool(targets), targets)
+
+
+def _validate_profile_overrides(profiles: Profiles, resolution: FeatureResolution, ctx) -> None:
+    """Cargo's ``validate_packages``: ambiguous overrides are errors, unused ones warnings."""
+    from ..resolve.pkgspec import PackageIdSpec
+
+    ids = list(resolution.resolve_edges)
+    by_profile: dict[str, list[str]] = {}
+    for name, spec in profiles.package_override_specs():
+        by_profile.setdefault(name, []).append(spec)
+    for name, specs in by_profile.items():
+        parsed = [(s, PackageIdSpec.parse(s)) for s in specs]
+        found: set[str] = set()
+        for pid in ids:
+            matching = [s for s, p in parsed if p.matches(pid)]
+            if len(matching) > 1:
+                raise NocargoError(
+                    f"multiple package overrides in profile `{name}` match package "
+                    f"`{pid.name} v{pid.version}`",
+                    notes=("found package specs: " + ", ".join(matching),))
+            found.update(matching)
+        if name == profiles.requested:
+            for s, _ in parsed:
+                if s not in found:
+                    ctx.shell.warn(f"profile package spec `{s}` in profile `{name}` did not "
+                                   "match any packages")
+
+
+def plan_json(req: PlanRequest, ug: UnitGraph) -> dict:
+    """nocargo's resolved-units JSON (format documented in this module's docstring)."""
+    res = req.resolution
+    packages = {}
+    for pid, pkg in req.graph.packages.items():
+        if pid not in res.resolve_edges:
+            continue
+        packages[pid.to_spec()] = {
+            "name": pid.name,
+            "version": pid.version,
+            "source": None if pid.source.is_path() else pid.source.to_lock_string(),
+            "manifest_path": str(pkg.manifest_path) if pkg.manifest_path else None,
+            "links": pkg.links,
+            "member": req.graph.is_member(pid),
+        }
+    features = []
+    for (pid, fk), feats in sorted(res.features.items(),
+                                   key=lambda kv: (kv[0][0].to_spec(), int(kv[0][1]))):
+        features.append({
+            "package": pid.to_spec(),
+            "for": "host" if fk is FeaturesFor.HOST else "normal",
+            "features": list(feats),
+            "optional_deps": sorted(res.activated_deps.get((pid, fk), ())),
+        })
+    units_json = ug.to_json()["units"]
+    units = []
+    for u in units_json:
+        units.append({
+            "package": u["pkg_id"], "target": u["target"], "mode": u["mode"],
+            "platform": u["platform"], "profile": u["profile"], "features": u["features"],
+            "deps": [{"unit": d["index"], "extern_crate_name": d["extern_crate_name"]}
+                     for d in u["dependencies"]],
+        })
+    return {
+        "format": "nocargo-resolved-units",
+        "version": 1,
+        "host": res.host,
+        "targets": list(req.targets),
+        "profile": req.profiles.requested,
+        "resolver": res.resolver,
+        "packages": dict(sorted(packages.items())),
+        "features": features,
+        "units": units,
+        "roots": list(ug.roots),
+    }
+
+
+def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    """Add the ``plan`` subcommand."""
+    parser = subparsers.add_parser(
+        "plan",
+        parents=parents,
+        help="resolve features and units (`--unit-graph`: cargo's unit graph JSON)",
+        description=__doc__.split("\n\n")[0],
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--unit-graph", action="store_true",
+                        help="print the JSON of `cargo build --unit-graph` (version 1)")
+    add_resolution_args(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    """Run the command; returns the exit status."""
+    req = resolve_from_args(args, ctx)
+    ug = build_unit_graph(req.graph, req.ws, req.resolution, req.profiles, intent=req.intent,
+                          explicit_targets=req.explicit_targets)
+    data = ug.to_json() if args.unit_graph else plan_json(req, ug)
+    sys.stdout.write(json.dumps(data, separators=(",", ":") if args.unit_graph else None,
+                                indent=None if args.unit_graph else 1) + "\n")
+    return 0

@@ -1,0 +1,171 @@
+"""Differential test: ``nocargo-py plan --unit-graph`` against cargo's ``--unit-graph``.
+
+Hypothesis generates random path-only workspaces (:mod:`wsgen`) and command lines; for
+each, ``RUSTC_BOOTSTRAP=1 cargo build --offline --unit-graph -Z unstable-options`` (or
+``cargo test --no-run …`` for ``--tests``) and ``nocargo-py plan --unit-graph`` must print
+the same JSON — every unit (target, profile, platform, mode, features), every dependency
+(index and extern name) and the roots. When cargo rejects the input, nocargo-py must
+reject it too (and vice versa).
+
+The only latitude: cargo orders units that differ in nothing but their dependencies by a
+pointer hash, so such runs of units may come in another order; then the graphs are
+compared structurally (each unit with the full tree below it).
+
+Example counts: the hypothesis profile decides (``dev`` 30, ``ci`` 300 workspaces); each
+workspace is planned with 1–3 command lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+
+import wsgen
+from nocargo_py import cli
+
+pytestmark = pytest.mark.slow
+
+_ENV = {**os.environ, "RUSTC_BOOTSTRAP": "1", "CARGO_TERM_COLOR": "never"}
+_ENV.pop("CARGO_BUILD_TARGET", None)
+_ENV.pop("CARGO_INCREMENTAL", None)
+
+
+def cargo_unit_graph(base: Path, inv: wsgen.Invocation) -> dict | str:
+    """cargo's unit graph JSON, or its error text."""
+    cmd = ["cargo", "test", "--no-run"] if inv.tests else ["cargo", "build"]
+    cmd += ["--offline", "--unit-graph", "-Z", "unstable-options", *inv.cargo_args()]
+    proc = subprocess.run(cmd, cwd=base, env=_ENV, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        return "cargo: " + proc.stderr
+    return json.loads(proc.stdout)
+
+
+@contextlib.contextmanager
+def _cwd(path: Path):
+    old = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+def nocargo_unit_graph(base: Path, inv: wsgen.Invocation) -> dict | str:
+    """``nocargo-py plan --unit-graph`` (in-process, through the real CLI), or its error."""
+    args = ["plan", "--unit-graph", "--host", "x86_64-unknown-linux-gnu", *inv.cargo_args()]
+    if inv.tests:
+        args.append("--tests")
+    out, err = io.StringIO(), io.StringIO()
+    with _cwd(base), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(args)
+        except SystemExit as exc:  # argparse
+            code = exc.code
+    if code != 0:
+        return f"nocargo-py (exit {code}): " + err.getvalue()
+    return json.loads(out.getvalue())
+
+
+def _shallow(unit: dict) -> str:
+    return json.dumps({k: v for k, v in unit.items() if k != "dependencies"}, sort_keys=True)
+
+
+def _deep(units: list[dict]) -> list[str]:
+    memo: dict[int, str] = {}
+
+    def sig(i: int) -> str:
+        if i not in memo:
+            deps = [(d["extern_crate_name"], d["public"], d["noprelude"], sig(d["index"]))
+                    for d in units[i]["dependencies"]]
+            memo[i] = json.dumps([_shallow(units[i]), deps])
+        return memo[i]
+
+    return [sig(i) for i in range(len(units))]
+
+
+def equivalent(ours: dict, theirs: dict) -> bool:
+    """Equal, or equal up to the order of units that differ only in their dependencies."""
+    if ours == theirs:
+        return True
+    a, b = ours["units"], theirs["units"]
+    if len(a) != len(b) or [_shallow(u) for u in a] != [_shallow(u) for u in b]:
+        return False
+    da, db = _deep(a), _deep(b)
+    # within each run of identical shallow units the deep signatures must be a permutation
+    i = 0
+    while i < len(a):
+        j = i
+        while j + 1 < len(a) and _shallow(a[j + 1]) == _shallow(a[i]):
+            j += 1
+        if sorted(da[i:j + 1]) != sorted(db[i:j + 1]):
+            return False
+        i = j + 1
+    return [da[r] for r in ours["roots"]] == [db[r] for r in theirs["roots"]]
+
+
+def first_difference(ours: dict, theirs: dict) -> str:
+    lines = []
+    a, b = ours["units"], theirs["units"]
+    if len(a) != len(b):
+        lines.append(f"unit count: nocargo {len(a)}, cargo {len(b)}")
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            lines.append(f"first differing unit: #{i}")
+            for key in sorted(set(x) | set(y)):
+                if x.get(key) != y.get(key):
+                    lines.append(f"  {key}:\n    nocargo {json.dumps(x.get(key))}\n"
+                                 f"    cargo   {json.dumps(y.get(key))}")
+            break
+    if ours["roots"] != theirs["roots"]:
+        lines.append(f"roots: nocargo {ours['roots']}, cargo {theirs['roots']}")
+    return "\n".join(lines)
+
+
+def _keep(base: Path, inv: wsgen.Invocation) -> str:
+    """With NOCARGO_KEEP_FAILURES=DIR, copy a failing workspace there (for debugging)."""
+    keep = os.environ.get("NOCARGO_KEEP_FAILURES")
+    if not keep:
+        return ""
+    import shutil
+
+    dest = Path(keep) / base.name
+    shutil.copytree(base, dest, dirs_exist_ok=True)
+    (dest / "COMMAND").write_text(
+        f"{'test --no-run' if inv.tests else 'build'} {' '.join(inv.cargo_args())}\n")
+    return f"\n(kept in {dest})"
+
+
+def check(base: Path, inv: wsgen.Invocation) -> None:
+    theirs = cargo_unit_graph(base, inv)
+    ours = nocargo_unit_graph(base, inv)
+    note(f"command: {'test --no-run' if inv.tests else 'build'} {' '.join(inv.cargo_args())}")
+    if isinstance(theirs, str) or isinstance(ours, str):
+        if isinstance(theirs, str) and isinstance(ours, str):
+            return  # both reject the input
+        raise AssertionError(
+            "only one tool failed:\n" + (theirs if isinstance(theirs, str) else ours)
+            + _keep(base, inv))
+    if not equivalent(ours, theirs):
+        raise AssertionError(first_difference(ours, theirs) + _keep(base, inv))
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+          deadline=None)
+@given(st.data())
+def test_unit_graph_matches_cargo(data):
+    ws = data.draw(wsgen.workspaces(), label="workspace")
+    invs = data.draw(st.lists(wsgen.invocations(ws), min_size=1, max_size=3), label="commands")
+    with tempfile.TemporaryDirectory(prefix="nocargo-ug-") as tmp:
+        base = Path(tmp).resolve()
+        ws.write(base)
+        for inv in invs:
+            check(base, inv)
