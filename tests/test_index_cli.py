@@ -88,7 +88,10 @@ def test_show_errors_are_one_line_without_traceback(tmp_path, registry):
         proj = _project(tmp_path, server)
         r = run_cli("index", "show", "nosuch", cwd=proj, env=_env(tmp_path))
         assert r.returncode == 101
-        assert r.stderr.startswith("error: no matching package named `nosuch` found")
+        # cargo's wording: the replacement's name in the status line, then the error.
+        assert r.stderr.splitlines()[:2] == [
+            "    Updating `test-registry` index",
+            "error: no matching package named `nosuch` found"]
         assert "Traceback" not in r.stderr
         r = run_cli("index", "show", "leaf", "9.9.9", cwd=proj, env=_env(tmp_path))
         assert r.returncode == 101 and "`9.9.9`" in r.stderr

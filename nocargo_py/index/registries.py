@@ -103,9 +103,11 @@ class Registries:
                 if target.is_crates_io():
                     if self.index_dir is not None:
                         return DirectoryIndex(self.index_dir, source)
-                    return self._sparse(source, self.crates_io_url, target)
+                    return self._sparse(source, self.crates_io_url, target,
+                                        label=f"`{replacement.name}` index")
                 if target.url.startswith("sparse+"):
-                    return self._sparse(source, target.url.removeprefix("sparse+"), target)
+                    return self._sparse(source, target.url.removeprefix("sparse+"), target,
+                                        label=f"`{replacement.name}` index")
                 raise NocargoError(
                     f"source `{source}` is replaced with `{replacement.name}` "
                     f"(`{replacement.location}`), a git-protocol registry, which nocargo-py "
@@ -129,14 +131,21 @@ class Registries:
             notes=["configure it as a sparse registry (`sparse+https://…`), or replace it "
                    "with a sparse or local registry in .cargo/config.toml `[source]`"])
 
-    def _sparse(self, source: SourceId, url: str, fetched: SourceId) -> SparseIndex:
+    def _sparse(self, source: SourceId, url: str, fetched: SourceId, *,
+                label: str | None = None) -> SparseIndex:
         cache = IndexCache(self.cache_root, "sparse+" + url)
         token = self.config.token(fetched) if self.config else None
         return SparseIndex(source, url, cache=cache,
                            client=None if self.offline else self.client(),
                            offline=self.offline, token=token, shell=self.shell,
                            default_config=CRATES_IO_DEFAULT_CONFIG if fetched.is_crates_io()
-                           else None)
+                           else None, label=label or self._label(fetched))
+
+    def _label(self, fetched: SourceId) -> str:
+        if fetched.is_crates_io():
+            return "crates.io index"
+        name = self.config.registry_name_for(fetched) if self.config else None
+        return f"`{name}` index" if name else f"`{fetched.url.removeprefix('sparse+')}` index"
 
     # -- conveniences -----------------------------------------------------------------------
     def versions(self, name: str, source: SourceId, *,

@@ -48,13 +48,17 @@ class SparseIndex(FileIndex):
     ``source_id`` what summaries carry (crates.io's lockfile id for crates.io, or the
     *replaced* source's id under source replacement). ``client=None`` or ``offline=True``
     means no network. ``workers`` bounds concurrent fetches in :meth:`prefetch`.
+    ``label`` names the registry in the ``Updating … index`` status line (cargo's wording).
     """
 
     def __init__(self, source_id: SourceId, url: str, *, cache: IndexCache,
                  client: HttpClient | None, offline: bool = False,
                  token: Secret | None = None, shell: Shell | None = None,
-                 workers: int = 16, default_config: RegistryConfig | None = None) -> None:
+                 workers: int = 16, default_config: RegistryConfig | None = None,
+                 label: str | None = None) -> None:
         super().__init__(source_id)
+        self.label = label or ("crates.io index" if source_id.is_crates_io()
+                               else f"`{url}` index")
         self.url = url if url.endswith("/") else url + "/"
         self.cache = cache
         self.client = None if offline else client
@@ -79,8 +83,7 @@ class SparseIndex(FileIndex):
 
     def _load_config(self) -> RegistryConfig:
         if not self.offline:
-            label = "crates.io index" if self.source_id.is_crates_io() else f"`{self.url}` index"
-            self.shell.status("Updating", label)
+            self.shell.status("Updating", self.label)
         body = self._fetch("config.json", what="the registry's config.json")
         if body is None:
             if self._default_config is not None:
