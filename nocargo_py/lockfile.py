@@ -54,9 +54,10 @@ of source URLs (an upper-case host would be lower-cased by cargo on rewrite).
 
 from __future__ import annotations
 
+import functools
 import re
 import tomli
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,8 +66,10 @@ from .semver_req import Version
 from .source import GitReference, PackageId, SourceId, SourceKind
 
 __all__ = [
+    "EXTRA_LINE",
     "LOCK_PATH_SOURCE",
     "LockedPackage",
+    "MARKER_LINE",
     "Lockfile",
     "SUPPORTED_VERSIONS",
     "default_lock_version",
@@ -97,6 +100,7 @@ _METADATA_CHECKSUM_PREFIX = "checksum "
 # --------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)
 def _version_key(version: str) -> tuple:
     try:
         return (0, Version.parse(version)._key)
@@ -587,9 +591,9 @@ def _entry(raw: dict, header: str, index: int, lines: _Lines) -> _Entry:
     source_text = opt_str("source")
     source = LOCK_PATH_SOURCE
     if source_text is not None:
-        source = _parse_source(source_text, lines, loc("source"))
+        source = _parse_source(source_text, lambda: loc("source"))
     checksum = opt_str("checksum")
-    if checksum is not None:
+    if checksum is not None and not _CHECKSUM_RE.fullmatch(checksum):
         _check_checksum(checksum, name, version, lines, loc("checksum").line)
     deps = raw.get("dependencies")
     if deps is not None:
@@ -608,18 +612,18 @@ def _check_checksum(value: str, name: str, version: str, lines: _Lines, line: in
         )
 
 
-def _parse_source(text: str, lines: _Lines, loc: Location) -> SourceId:
+def _parse_source(text: str, loc: Callable[[], Location]) -> SourceId:
     proto, sep, rest = text.partition("+")
     if not sep or not rest:
-        raise NocargoError(f"invalid source `{text}`", location=loc)
+        raise NocargoError(f"invalid source `{text}`", location=loc())
     if proto not in ("registry", "sparse", "git", "path"):
-        raise NocargoError(f"unsupported source protocol `{proto}` in `{text}`", location=loc)
+        raise NocargoError(f"unsupported source protocol `{proto}` in `{text}`", location=loc())
     if "://" not in rest:
-        raise NocargoError(f"invalid url `{rest}` in source `{text}`", location=loc)
+        raise NocargoError(f"invalid url `{rest}` in source `{text}`", location=loc())
     try:
         return SourceId.parse(text)
     except NocargoError as err:
-        raise err.with_location(loc) from None
+        raise err.with_location(loc()) from None
 
 
 class _EdgeResolver:
@@ -747,6 +751,7 @@ def _string_metrics(value: str) -> tuple[int, int, bool, bool, bool]:
     return max_single, max_double, escape_codes, escape, newline
 
 
+_PLAIN_RE = re.compile(r'[^"\\\x00-\x1f\x7f]*')
 _ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", "\\": "\\\\"}
 
 
@@ -780,6 +785,8 @@ def toml_string(value: str) -> str:
     Preference: ``"basic"`` without escapes, ``'literal'``, multi-line basic, multi-line
     literal, then an escaped basic (or multi-line basic) string.
     """
+    if _PLAIN_RE.fullmatch(value):  # the common case: nothing to escape or avoid
+        return f'"{value}"'
     max_single, max_double, escape_codes, escape, newline = _string_metrics(value)
     if not (escape_codes or escape or max_double > 0 or newline):
         return f'"{_basic_body(value, multiline=False)}"'  # only tabs get escaped
