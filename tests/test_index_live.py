@@ -48,3 +48,57 @@ def test_live_crates_io(tmp_path):
     offline = Registries(cache_root=tmp_path, offline=True)
     assert [v.version for v in offline.versions("serde", CRATES_IO)] == \
         [v.version for v in index.versions("serde")]
+
+
+def _meta_dep(d: dict) -> tuple:
+    return (d["name"], d["rename"], d["kind"] or "normal", d["target"], d["optional"],
+            d["uses_default_features"], tuple(d["features"]), d["req"], d["registry"])
+
+
+def _our_dep(d) -> tuple:
+    # `target` is kept as written in the index; cargo metadata prints the parsed platform.
+    from nocargo_py.cfg import Platform
+    target = str(Platform.parse(d.target)) if d.target is not None else None
+    return (d.name, d.rename, d.kind.value, target, d.optional, d.default_features,
+            tuple(d.features), d.req, d.registry)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("project", ["ripgrep", "fd"])
+def test_index_summaries_match_cargo_metadata(project, tmp_path):
+    """cargo's view of every locked registry package (``cargo metadata``, which downloads the
+    crates) against our summaries from the vendored index: dependencies (renames, kinds,
+    targets, optional, default-features, features, req) and the effective feature map
+    (implicit optional-dependency features included, value order kept), links, rust-version.
+    """
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    from conftest import REPO_ROOT
+
+    proj = tmp_path / project
+    shutil.copytree(CORPUS_DIR / project, proj)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARGO_")}
+    env.update({"CARGO_HOME": str(tmp_path / "home"), "RUSTUP_TOOLCHAIN": "stable"})
+    r = subprocess.run(["cargo", "metadata", "--format-version", "1", "--locked"], cwd=proj,
+                       env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    meta = json.loads(r.stdout)
+    regs = Registries(index_dir=REPO_ROOT / "registry-cache", offline=True,
+                      cache_root=tmp_path / "cache")
+    checked = 0
+    for pkg in meta["packages"]:
+        if not (pkg["source"] or "").startswith("registry+"):
+            continue
+        from nocargo_py.source import PackageId
+        s = regs.summary(PackageId(pkg["name"], pkg["version"], CRATES_IO))
+        assert sorted(map(_our_dep, s.dependencies), key=repr) == \
+            sorted(map(_meta_dep, pkg["dependencies"]), key=repr), pkg["name"]
+        assert {k: [str(v) for v in vs] for k, vs in s.features.items()} == pkg["features"], \
+            pkg["name"]
+        assert s.links == pkg["links"], pkg["name"]
+        assert s.rust_version == pkg["rust_version"], pkg["name"]
+        checked += 1
+    assert checked > 40
