@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CORPUS_DIR, CORPUS_PROJECTS
+from conftest import CORPUS_DIR, CORPUS_PROJECTS, is_ci_profile
 from nocargo_py.config import load_config
 from nocargo_py.errors import NocargoError
 
@@ -90,7 +89,7 @@ def _toml(doc: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=150 if is_ci_profile() else 30, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                   HealthCheck.too_slow], deadline=None)
 @given(home=_files, parent=_files, child=_files,
        legacy=st.booleans(), include=st.one_of(st.none(), _files))
