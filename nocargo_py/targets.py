@@ -158,9 +158,21 @@ def _toml_targets_and_inferred(ctx: _Ctx, specs: Sequence[TargetSpec] | None,
                 if rem:
                     files = "".join(f"* {t.path}\n" for t in rem)
                     ctx.warnings.append(
-                        f"An explicit [[{kind}]] section is specified in Cargo.toml which "
-                        f"currently\ndisables Cargo from automatically inferring other {human} "
-                        f"targets.\n...\n{files}...add `{flag} = false` to your [package] section.")
+                        f"An explicit [[{kind}]] section is specified in Cargo.toml which currently\n"
+                        f"disables Cargo from automatically inferring other {human} targets.\n"
+                        "This inference behavior will change in the Rust 2018 edition and the "
+                        "following\n"
+                        f"files will be included as a {human} target:\n\n"
+                        f"{files}\n"
+                        "This is likely to break cargo build or cargo test as these files may not "
+                        "be\n"
+                        f"ready to be compiled as a {human} target today. You can future-proof "
+                        "yourself\n"
+                        f"and disable this warning by adding `{flag} = false` to your [package]\n"
+                        "section. You may also move the files to a location where Cargo would not\n"
+                        "automatically infer them to be a target, such as in subfolders.\n\n"
+                        "For more information on this warning you can consult\n"
+                        "https://github.com/rust-lang/cargo/issues/5330")
                 auto = False
             else:
                 auto = True

@@ -280,7 +280,8 @@ class WorkspaceLoader:
         self._manifests: dict[Path, Manifest] = {}
         self._packages: dict[tuple[Path, SourceId], Package] = {}
         self._warned: set[Path] = set()
-        self.warnings: list[str] = []
+        self.manifest_warnings: list[tuple[Path, str]] = []
+        self.in_workspace = False
 
     # -- manifests ----------------------------------------------------------------------
     def manifest(self, path: Path) -> Manifest:
@@ -291,12 +292,21 @@ class WorkspaceLoader:
             self._manifests[path] = m
         return m
 
-    def warn(self, path: Path, messages: Sequence[str], in_workspace: bool = True) -> None:
+    def warn(self, path: Path, messages: Sequence[str]) -> None:
+        """Record manifest warnings (cargo prints them from build commands, not `metadata`)."""
         for message in messages:
-            text = f"{path}: {message}" if in_workspace else message
-            self.warnings.append(text)
-            if self.shell is not None:
-                self.shell.warn(text)
+            self.manifest_warnings.append((path, message))
+
+    def emit_warnings(self, shell) -> None:
+        """Print the recorded manifest warnings as cargo's ``Workspace::emit_warnings`` does
+        (prefixed with the manifest path inside a workspace)."""
+        for path, message in self.manifest_warnings:
+            shell.warn(f"{path}: {message}" if self.in_workspace else message)
+
+    def say(self, message: str) -> None:
+        """A warning cargo prints while loading the workspace (all commands)."""
+        if self.shell is not None:
+            self.shell.warn(message)
 
     # -- root discovery -------------------------------------------------------------------
     def _ws_root_of(self, manifest: Manifest, self_path: Path, look_from: Path) -> Path | None:
@@ -824,19 +834,29 @@ def load_workspace(manifest_path: Path | None, cwd: Path, shell=None, *, strict:
 
     ``strict`` (default) fails on every problem cargo's build commands fail on;
     ``strict=False`` is ``cargo metadata``'s leniency (see :class:`WorkspaceLoader`).
-    Warnings go to ``shell`` (if given) and are kept in ``loader.warnings``.
+    Warnings cargo prints while loading a workspace (virtual-resolver default, settings in
+    non-root manifests) go to ``shell``; manifest warnings (unused keys, deprecations,
+    2015 inference notes…) are recorded in ``loader.manifest_warnings`` — build commands
+    print them with ``loader.emit_warnings(shell)``, ``metadata`` does not (as cargo).
     """
     cwd = Path(os.path.abspath(cwd))
     loader = loader or WorkspaceLoader(shell, cwd=cwd, strict=strict)
     if manifest_path is None:
         current = find_manifest(cwd)
     else:
-        current = Path(manifest_path)
-        if current.name != "Cargo.toml":
-            raise NocargoError("the manifest-path must be a path to a Cargo.toml file")
-        current = normalize_path(cwd / current)
+        current = normalize_path(cwd / manifest_path)
         if not current.exists():
             raise NocargoError(f"manifest path `{manifest_path}` does not exist")
+        if current.is_dir():
+            hint = (f"help: {current / 'Cargo.toml'} exists",) \
+                if (current / "Cargo.toml").is_file() else ()
+            raise NocargoError(
+                f"manifest path `{manifest_path}` is a directory but expected a file", notes=hint)
+        if current.name != "Cargo.toml":
+            if current.suffix == ".rs":
+                raise NocargoError(f"embedded manifest `{current}` requires `-Zscript`")
+            raise NocargoError(
+                f"the manifest-path must be a path to a Cargo.toml file: `{current}`")
     return _WorkspaceBuilder(loader, current).build()
 
 
@@ -859,6 +879,7 @@ class _WorkspaceBuilder:
                 raise NocargoError("virtual manifests must be configured with [workspace]",
                                    location=current_m.doc.location())
         else:
+            loader.in_workspace = True
             self.find_members()
             self.validate()
         root_manifest = self.root_manifest or self.current
@@ -1042,9 +1063,27 @@ class _WorkspaceBuilder:
             if m.package.resolver is not None and m.package.resolver != resolver:
                 what.append("resolver")
             for w in what:
-                self.loader.warn(member, [
+                self.loader.say(
                     f"{w} for the non root package will be ignored, specify {w} at the "
-                    f"workspace root:\npackage:   {member}\nworkspace: {root}"], in_workspace=False)
+                    f"workspace root:\npackage:   {member}\nworkspace: {root}")
+        root_m = self.loader.manifest(root)
+        if root_m.package is None and root_m.workspace is not None and \
+                root_m.workspace.resolver is None:
+            editions = [p.edition for p in (self.loader.package(m) for m in self.members
+                                            if m != root) if p is not None]
+            newest = max((e for e in editions if e >= "2021"), default=None)
+            if newest is not None:
+                implied = edition_default_resolver(newest)
+                self.loader.say(
+                    f"virtual workspace defaulting to `resolver = \"1\"` despite one or more "
+                    f"workspace members being on edition {newest} which implies "
+                    f"`resolver = \"{implied}\"`\n"
+                    "note: to keep the current resolver, specify `workspace.resolver = \"1\"` in "
+                    "the workspace root's manifest\n"
+                    f"note: to use the edition {newest} resolver, specify `workspace.resolver = "
+                    f"\"{implied}\"` in the workspace root's manifest\n"
+                    "note: for more details see "
+                    "https://doc.rust-lang.org/cargo/reference/resolver.html#resolver-versions")
 
     # -- root-only settings -------------------------------------------------------------------
     def resolver(self, root_m: Manifest, root_pkg: Package | None) -> str:

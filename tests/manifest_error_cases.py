@@ -4,7 +4,8 @@ Every case is a small file tree. ``cargo`` is a phrase of cargo's own message (t
 test checks it live against cargo); ``ours`` is the phrase nocargo-py must print
 (default: the same phrase); ``key`` is the dotted key our one-line message must name,
 ``file`` the manifest (relative to the case root) it must name; ``line`` the line number
-both tools must report (cargo reports one for TOML-level errors only).
+we must report, which cargo reports too unless ``cargo_line`` is false (cargo gives a line
+for TOML-level errors only).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Case:
     file: str = "Cargo.toml"
     cwd: str = "."
     line: int | None = None
+    cargo_line: bool = True
 
     @property
     def our_phrase(self) -> str:
@@ -46,7 +48,8 @@ CASES = [
     Case("toml-bad-value", {"Cargo.toml": PKG + "links = nope\n", **LIB},
          cargo="invalid float", ours="TOML parse error: invalid value", line=5),
     Case("invalid-utf8", {"Cargo.toml": PKG.encode() + b"# \xff\xfe\n", **LIB},
-         cargo="was not valid utf-8", ours="did not contain valid UTF-8", line=5),
+         cargo="was not valid utf-8", ours="did not contain valid UTF-8", line=5,
+         cargo_line=False),
     # --- [package] ------------------------------------------------------------------------
     Case("version-integer", pkg(head='[package]\nname = "a"\nversion = 1\n'),
          cargo="invalid type: integer `1`, expected SemVer version", key="package.version", line=3),
