@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, assume, given, settings, strategies as st
 
 from conftest import REPO_ROOT, is_ci_profile
 from nocargo_py.cfg import (
@@ -212,7 +212,9 @@ RUSTC_BATCH = 250
 
 
 @settings(max_examples=24 if is_ci_profile() else 6, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+          # no shrinking: each step compiles a program; the failure lists the mismatches
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(st.lists(R_EXPR, min_size=RUSTC_BATCH, max_size=RUSTC_BATCH), st.lists(R_CFG, max_size=8))
 def test_evaluation_against_rustc(tmp_path_factory, exprs: list[CfgExpr], cfgs: list[str]) -> None:
     workdir = tmp_path_factory.mktemp("rustc-eval")

@@ -8,6 +8,7 @@ cargo and are re-verified there on every slow run.
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -430,6 +431,14 @@ def test_warnings_as_cargo() -> None:
 
 def test_platform_parse_is_cached() -> None:
     assert Platform.parse("cfg(unix)") is Platform.parse("cfg(unix)")
+
+
+def test_parsing_from_threads() -> None:
+    # index loading parses keys from a thread pool: the shared parser must cope
+    texts = [f'all(n{i}, any(k = "{i}", not(m{i})), r#x{i})' for i in range(400)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parsed = list(pool.map(parse_cfg, texts))
+    assert [str(e) for e in parsed] == texts
 
 
 def test_rust_alphanumeric() -> None:
