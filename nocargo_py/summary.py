@@ -184,6 +184,12 @@ def build_feature_map(
     needs) the rules of the Cargo Book are enforced and a :class:`NocargoError` names the
     offending feature.
     """
+    if validate:
+        for dep in dependencies:
+            if dep.optional and dep.kind is DepKind.DEV:
+                raise NocargoError(
+                    f"dev-dependencies are not allowed to be optional: `{dep.name_in_toml}`"
+                )
     parsed: dict[str, tuple[FeatureValue, ...]] = {
         name: tuple(parse_feature_value(v) for v in values) for name, values in declared.items()
     }
