@@ -388,6 +388,34 @@ def test_eval_table_against_cargo(cargo_platforms) -> None:
         assert (key in applied) is expected, (key, triple)
 
 
+def test_warnings_match_cargo_check(tmp_path) -> None:
+    keys = [
+        'cfg(all(test, not(debug_assertions), any(proc_macro, feature = "x"), unix))',
+        'cfg(any(true = "x", r#false = "y", false))',
+        "cfg(r#test)",
+        'cfg(all(feature = "a", feature = "b", r#proc_macro))',
+        "cfg(windows)",
+        "x86_64-unknown-linux-gnu",
+    ]
+    _make_package(tmp_path / "dep", "dep")
+    tables = "".join(f"\n[target.{toml_string(k)}.dependencies]\ndep = {{ path = \"../dep\" }}\n" for k in keys)
+    _make_package(tmp_path / "top", "top", tables)
+    proc = subprocess.run([CARGO, "check", "--offline"], cwd=tmp_path / "top", capture_output=True,
+                          text=True, env=_clean_env(CARGO_TARGET_DIR=str(tmp_path / "target")))
+    assert proc.returncode == 0, proc.stderr
+    cargo_warnings: list[str] = []
+    for line in proc.stderr.splitlines():
+        if line.startswith("warning: "):
+            cargo_warnings.append(line[len("warning: "):])
+        elif line.startswith(" |") and cargo_warnings:
+            cargo_warnings[-1] += "\n" + line
+    manifest = tmp_path / "top" / "Cargo.toml"
+    ours = [w for key in sorted(keys)
+            for w in Platform.parse(key).warnings() + Platform.parse(key).keyword_warnings(manifest)]
+    assert ours == cargo_warnings
+    assert len(ours) == 9
+
+
 # --- CARGO_CFG_* vs a real build script ---------------------------------------------
 
 _BUILD_RS = r"""

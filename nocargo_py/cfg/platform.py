@@ -75,8 +75,8 @@ class Platform:
         found: list[str] = []
         for option in iter_options(self.cfg):
             if isinstance(option, CfgName) and option.name in _UNSUPPORTED_NAMES:
-                found.append(
-                    f"Found `{option.name}` in `target.'cfg(...)'.dependencies`. "
+                found.append(  # cargo shows the identifier as written (`r#test` stays raw)
+                    f"Found `{option}` in `target.'cfg(...)'.dependencies`. "
                     "This value is not supported for selecting dependencies and will not "
                     f"work as expected. To learn more visit {_DOCS_DEPS}"
                 )
