@@ -36,11 +36,11 @@ __all__ = ["IndexFile", "InvalidIndexEntry", "entry_to_summary", "scan_line"]
 # A key's opening quote is never preceded by a backslash; inside a JSON string every quote
 # is. String values may hold escapes (decoded with json.loads when they do).
 _SCAN_RE = re.compile(
-    rb'(?<!\\)"(vers|yanked|cksum|v|links|rust_version)"\s*:\s*'
-    rb'("(?:[^"\\]|\\.)*"|true|false|null|\d+)'
+    rb'"(?<!\\")(vers|yanked|cksum|v|links|rust_version)"\s*:\s*'
+    rb'("[^"\\]*(?:\\.[^"\\]*)*"|true|false|null|\d+)'
 )
-_VERS_RE = re.compile(rb'(?<!\\)"vers"\s*:\s*"([^"\\]*)"')
-_NAME_RE = re.compile(rb'\{\s*"name"\s*:\s*("(?:[^"\\]|\\.)*")')
+_VERS_RE = re.compile(rb'"(?<!\\")vers"\s*:\s*"([^"\\]*)"')
+_NAME_RE = re.compile(rb'\{\s*"name"\s*:\s*("[^"\\]*(?:\\.[^"\\]*)*")')
 # semver 2.0.0 (the official regular expression); cargo skips lines whose `vers` fails it.
 SEMVER_RE = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"

@@ -189,7 +189,13 @@ def _key(source: SourceId) -> SourceId:
 
 
 def find_version(index: RegistryIndex, name: str, version: str) -> IndexVersion | None:
-    """The listed entry of ``name`` ``version`` in ``index`` (exact version string)."""
+    """The listed entry of ``name`` ``version`` in ``index`` (exact version string).
+
+    Uses the provider's ``version(name, version)`` look-up when it has one (``FileIndex``:
+    scans one line instead of all of them)."""
+    lookup = getattr(index, "version", None)
+    if callable(lookup):
+        return lookup(name, version)
     for iv in index.versions(name):
         if iv.version == version:
             return iv
