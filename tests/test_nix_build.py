@@ -88,6 +88,7 @@ def test_release_binaries_match_cargo(ws: Path, cargo_release: Path) -> None:
     for needle in ("shared v1: shared 1.0.0", "shared v2: shared 2.0.0", "macro: 42",
                    "build script saw DEP_NATIVE_*: false", "link args: bins=7 cli=11",
                    "version=4.2-legacy dashed=dashed", "has_native=true static=true",
+                   "native: 19 hello",
                    "lib sees APP_BUILD_ENV=", "bin sees APP_BUILD_ENV=", "app_cfg: true",
                    "source file: app/src/main.rs"):
         assert needle in text
@@ -123,6 +124,11 @@ def test_library_crate_types_match_cargo(ws: Path, cargo_release: Path, tmp_path
         syms = subprocess.run(["nm", "-D", "--defined-only", str(so)], capture_output=True,
                               text=True, check=True).stdout
         assert " T clib_triple" in syms
+    # rustc-cdylib-link-arg reached the cdylib link in both.
+    for so in (clib / "libclib.so", cargo_release / "libclib.so"):
+        dyn = subprocess.run(["readelf", "-d", str(so)], capture_output=True, text=True,
+                             check=True).stdout
+        assert "Library soname: [libclib-custom.so.1]" in dyn
     # A C program linked against each staticlib prints the same.
     main_c = tmp_path / "main.c"
     main_c.write_text('#include <stdio.h>\nint clib_triple(int);\n'

@@ -9,6 +9,7 @@ expressions can only be made here (:func:`nix_relative_path`), wrapped in :class
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -30,6 +31,7 @@ class NixExpr:
     text: str
 
 
+@lru_cache(maxsize=65536)
 def nix_string(value: str) -> str:
     """``value`` as a double-quoted Nix string literal that evaluates to exactly ``value``.
 
