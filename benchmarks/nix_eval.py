@@ -29,6 +29,16 @@ from nocargo_py.plan import (  # noqa: E402
 from nocargo_py.render import render_cargo_nix  # noqa: E402
 
 HOST = "x86_64-unknown-linux-gnu"
+# What a real build-script run gets from `rustc --print cfg` (x86_64 Linux, 1.95).
+CFG_ENV = {
+    "CARGO_CFG_PANIC": "unwind", "CARGO_CFG_TARGET_ABI": "", "CARGO_CFG_TARGET_ARCH": "x86_64",
+    "CARGO_CFG_TARGET_ENDIAN": "little", "CARGO_CFG_TARGET_ENV": "gnu",
+    "CARGO_CFG_TARGET_FAMILY": "unix", "CARGO_CFG_TARGET_FEATURE": "fxsr,sse,sse2,x87",
+    "CARGO_CFG_TARGET_HAS_ATOMIC": "16,32,64,8,ptr", "CARGO_CFG_TARGET_OS": "linux",
+    "CARGO_CFG_TARGET_POINTER_WIDTH": "64", "CARGO_CFG_TARGET_VENDOR": "unknown",
+    "CARGO_CFG_UNIX": "", "CARGO_CFG_FEATURE": "default,std",
+    "CARGO_FEATURE_DEFAULT": "1", "CARGO_FEATURE_STD": "1",
+}
 
 
 def synthetic_plan(n_units: int, n_members: int, seed: int = 1) -> Plan:
@@ -47,11 +57,18 @@ def synthetic_plan(n_units: int, n_members: int, seed: int = 1) -> Plan:
         name = f"crate{i}"
         key = f"{name}-1.{i % 7}.0"
         sha = hashlib.sha256(key.encode()).hexdigest()
-        packages[key] = PackagePlan(name, f"1.{i % 7}.0",
+        version = f"1.{i % 7}.0"
+        pkg_env = {"CARGO_PKG_NAME": name, "CARGO_PKG_VERSION": version, "CARGO_PKG_VERSION_MAJOR": "1",
+                   "CARGO_PKG_VERSION_MINOR": str(i % 7), "CARGO_PKG_VERSION_PATCH": "0",
+                   "CARGO_PKG_VERSION_PRE": "", "CARGO_PKG_AUTHORS": "Some One <one@example.com>",
+                   "CARGO_PKG_DESCRIPTION": "A synthetic crate for the benchmark",
+                   "CARGO_PKG_HOMEPAGE": "", "CARGO_PKG_REPOSITORY": f"https://example.com/{name}",
+                   "CARGO_PKG_LICENSE": "MIT OR Apache-2.0", "CARGO_PKG_LICENSE_FILE": "",
+                   "CARGO_PKG_RUST_VERSION": "1.70", "CARGO_PKG_README": "README.md"}
+        env = {"CARGO_CRATE_NAME": name}
+        packages[key] = PackagePlan(name, version,
                                     RegistrySource(f"https://static.crates.io/crates/{name}/{key}.crate", sha),
-                                    root=key)
-        env = {"CARGO_PKG_NAME": name, "CARGO_PKG_VERSION": f"1.{i % 7}.0", "CARGO_CRATE_NAME": name,
-               "CARGO_PKG_DESCRIPTION": "synthetic crate", "CARGO_PKG_AUTHORS": ""}
+                                    root=key, env=pkg_env)
         bsr = None
         if i % 8 == 0 and len(units) + 3 <= n_libs:
             bs, bsr = f"{key}-bs", f"{key}-run"
@@ -63,7 +80,9 @@ def synthetic_plan(n_units: int, n_members: int, seed: int = 1) -> Plan:
                              executable="bin/build-script-build")
             units[bsr] = Unit(id=bsr, package=key, kind=UnitKind.BUILD_SCRIPT_RUN,
                               crate_name="build_script_build", target_name="build-script-build",
-                              build_script=bs, env={**env, "TARGET": HOST, "HOST": HOST})
+                              build_script=bs, env={**CFG_ENV, "TARGET": HOST, "HOST": HOST,
+                                                     "OPT_LEVEL": "3", "DEBUG": "false",
+                                                     "PROFILE": "release", "NUM_JOBS": "1"})
             runs[key] = bsr
         # Popular low-level crates (early, small closures) are picked far more often.
         deps = sorted({libs[int(len(libs) * rng.random() ** 4)] for _ in range(rng.randint(0, 6))} if libs else set())
@@ -97,7 +116,7 @@ def synthetic_plan(n_units: int, n_members: int, seed: int = 1) -> Plan:
         uid = f"{name}-bin"
         units[uid] = Unit(id=uid, package=key, kind=UnitKind.BIN, crate_name=name, target_name=name,
                           src_path="src/main.rs", args=("--crate-name", name, "--crate-type", "bin"),
-                          env={"CARGO_PKG_NAME": name, "CARGO_BIN_NAME": name},
+                          env={"CARGO_CRATE_NAME": name, "CARGO_BIN_NAME": name},
                           deps=tuple(DepEdge(d, units[d].crate_name) for d in deps),
                           dependency_closure=tuple(sorted(closure)),
                           uplift=(Uplift(name, f"bin/{name}"),), executable=f"bin/{name}")

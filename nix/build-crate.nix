@@ -28,7 +28,7 @@ derivation ({
   srcRoot = sourceRoots.${u.package};
   pkgDescr = "${pkg.name} v${pkg.version}";
   pkgSpec = "${pkg.name}@${pkg.version}";
-  unitEnv = u.env // binExes // ovEnv;
+  unitEnv = pkg.env // u.env // binExes // ovEnv;
   buildScriptRun = if u.build_script_run == null then "" else "${units.${u.build_script_run}}";
 } // (if isRun then {
   buildScript = "${units.${u.build_script}}/${plan.units.${u.build_script}.executable}";

@@ -132,6 +132,8 @@ class PackagePlan:
     ``root`` is the package directory inside the fetched tree (``"foo-1.0.0"`` for a
     registry tarball, the sub-directory for a git repository, ``""`` for a path source).
     ``links`` is ``package.links`` (informational; the units carry what it implies).
+    ``env`` is the environment shared by every unit of the package (``CARGO_PKG_*``...);
+    a unit's own ``env`` is laid over it (unit wins).
     """
 
     name: str
@@ -139,6 +141,7 @@ class PackagePlan:
     source: Source
     root: str = ""
     links: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -315,6 +318,9 @@ class Plan:
         for key, pkg in self.packages.items():
             _check_store_name(key, "package key")
             _check_source(key, pkg.source)
+            for k in pkg.env:
+                if not k or "=" in k or "\0" in k:
+                    raise NocargoError(f"package `{key}`: invalid environment variable name `{k}`")
         for uid, unit in self.units.items():
             if uid != unit.id:
                 raise NocargoError(f"unit `{uid}` is stored under a different id `{unit.id}`")
@@ -503,7 +509,7 @@ def plan_from_json(text: str) -> Plan:
                           for t in data["targets"]),
             packages={k: PackagePlan(name=p["name"], version=p["version"],
                                      source=_source_from(p["source"]), root=p.get("root", ""),
-                                     links=p.get("links"))
+                                     links=p.get("links"), env=dict(p.get("env", {})))
                       for k, p in data["packages"].items()},
             units={k: _unit_from(u) for k, u in data["units"].items()},
         )
