@@ -67,9 +67,11 @@ def test_second_run_uses_conditional_requests_etag(tmp_path):
             regs.get(CRATES_IO).prefetch(names)
             assert [v.version for v in regs.versions("crate3", CRATES_IO)] == ["0.1.0", "1.0.0"]
         first = server.log[:7]
-        second = server.log[7:]
+        second = [r for r in server.log[7:] if r.path != "config.json"]
         assert sorted(r.status for r in first) == [200] * 7
-        assert sorted(r.status for r in second) == [304] * 7
+        # config.json is always fetched in full (as cargo does), index files conditionally.
+        assert [r.status for r in server.log[7:] if r.path == "config.json"] == [200]
+        assert sorted(r.status for r in second) == [304] * 6
         assert all("if-none-match" in r.headers for r in second)
         assert all(r.headers.get("cargo-protocol") == "version=1" for r in server.log)
 
@@ -79,8 +81,8 @@ def test_conditional_requests_fall_back_to_last_modified(tmp_path):
     with serve_registry(tmp_path / "reg", etag=False) as server:
         for _ in range(2):
             _regs(server, tmp_path / "cache").versions("crate1", CRATES_IO)
-        second = [r for r in server.log[2:]]
-        assert [r.status for r in second] == [304, 304]
+        second = [r for r in server.log[2:] if r.path != "config.json"]
+        assert [r.status for r in second] == [304]
         assert all("if-modified-since" in r.headers and "if-none-match" not in r.headers
                    for r in second)
 
@@ -450,3 +452,47 @@ def test_tokens_go_only_to_their_own_registry(tmp_path):
         assert any(r.headers.get("authorization") == secret for r in private.log)
         # The mirror standing in for crates.io gets neither token.
         assert public.log and all("authorization" not in r.headers for r in public.log)
+
+
+@pytest.mark.slow
+def test_request_pattern_matches_cargo(tmp_path):
+    """Two runs of `cargo generate-lockfile` and two runs of ours against the same server:
+    the same files, the same statuses (200 then 304 for index files, config.json always in
+    full) and the same conditional headers."""
+    b = RegistryBuilder(tmp_path / "reg")
+    b.add("leaf", "1.0.0")
+    b.add("top", "1.0.0", deps=[{"name": "leaf", "req": "^1"}])
+    proj = tmp_path / "proj"
+    (proj / "src").mkdir(parents=True)
+    (proj / "src" / "lib.rs").write_text("")
+    (proj / "Cargo.toml").write_text('[package]\nname = "p"\nversion = "0.1.0"\n'
+                                     'edition = "2021"\n[dependencies]\ntop = "1"\n')
+
+    def pattern(log) -> list:
+        return sorted((r.path, r.status, "if-none-match" in r.headers,
+                       r.headers.get("cargo-protocol"), r.headers.get("accept")) for r in log)
+
+    from sparse_server import cargo_config_for
+    with serve_registry(tmp_path / "reg") as server:
+        (proj / ".cargo").mkdir()
+        (proj / ".cargo" / "config.toml").write_text(cargo_config_for(server))
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("CARGO_")},
+               "CARGO_HOME": str(tmp_path / "home")}
+        cargo_runs = []
+        for _ in range(2):
+            server.clear_log()
+            (proj / "Cargo.lock").unlink(missing_ok=True)
+            r = subprocess.run(["cargo", "generate-lockfile"], cwd=proj, env=env,
+                               capture_output=True, text=True, timeout=300)
+            assert r.returncode == 0, r.stderr
+            cargo_runs.append(pattern(server.log))
+        our_runs = []
+        for _ in range(2):
+            server.clear_log()
+            regs = _regs(server, tmp_path / "cache")
+            regs.versions("top", CRATES_IO)
+            regs.versions("leaf", CRATES_IO)
+            our_runs.append(pattern(server.log))
+    assert our_runs == cargo_runs
+    assert {p: s for p, s, *_ in cargo_runs[1]} == {
+        "config.json": 200, index_rel_path("top"): 304, index_rel_path("leaf"): 304}

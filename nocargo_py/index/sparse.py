@@ -121,7 +121,8 @@ class SparseIndex(FileIndex):
                 raise OfflineMissing([_crate_of(rel)], self.source_id, where=str(self.cache.dir))
             return cached.body if cached.found else None
         headers: dict[str, str] = {}
-        if cached is not None and cached.found:
+        # Like cargo, config.json is always fetched in full; index files conditionally.
+        if cached is not None and cached.found and rel != "config.json":
             if cached.etag:
                 headers["If-None-Match"] = cached.etag
             elif cached.last_modified:
