@@ -9,7 +9,6 @@ locked-only.
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 
 import pytest
 
