@@ -26,6 +26,12 @@ The seam (resolvelib-style; fakes, vendored data and the live index are intercha
   raised by ``prefetch`` — call it with all names first), :class:`IndexFetchError`,
   :class:`ChecksumMismatch`.
 
+Performance contract: ``versions``/``summary`` of a name not loaded yet fetch that one file
+synchronously (one round trip online); call ``prefetch(names)`` with every name you will
+need next (e.g. all dependencies of the summaries just selected) to fetch them
+concurrently. ``FileIndex.version(name, version)`` looks up one version without scanning
+the others (what checksum checks use).
+
 Providers: :class:`SparseIndex` (HTTP + on-disk cache), :class:`DirectoryIndex` (a
 vendored directory with the sparse layout, e.g. ``registry-cache/``, or a cargo
 ``local-registry``'s ``index/``), :class:`MemoryIndex` (tests).
