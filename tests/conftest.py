@@ -61,3 +61,22 @@ def run_cli(*args: str | os.PathLike, cwd: Path | None = None, env: dict | None 
 def cli():
     """The CLI runner (see :func:`run_cli`)."""
     return run_cli
+
+
+@pytest.fixture
+def sparse_registry(tmp_path):
+    """A loopback sparse registry on 127.0.0.1: ``(builder, server)``.
+
+    ``builder.add(name, version, deps=[...], features={...})`` publishes index lines (and
+    real ``.crate`` files); ``server.url`` / ``server.index_url`` point at it;
+    ``sparse_server.cargo_config_for(server)`` is a ``.cargo/config.toml`` that makes cargo
+    use it instead of crates.io. See ``tests/sparse_server.py``.
+    """
+    from sparse_server import RegistryBuilder, SparseRegistryServer
+
+    builder = RegistryBuilder(tmp_path / "registry")
+    server = SparseRegistryServer(builder.root).start()
+    try:
+        yield builder, server
+    finally:
+        server.stop()
