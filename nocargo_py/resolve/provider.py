@@ -36,7 +36,7 @@ from ..index.types import IndexVersion
 from ..lockfile import package_sort_key
 from ..semver_req import Version, VersionReq
 from ..source import CRATES_IO_INDEX, PackageId, SourceId, SourceKind, canonical_url
-from ..summary import DepKind, Dependency, FeatureValue, Summary
+from ..summary import DepKind, Dependency, FeatureValue, Summary, build_feature_map
 
 __all__ = [
     "Candidate",
@@ -396,6 +396,7 @@ class PackageRegistry:
         self.patches_available: dict[str, list[PackageId]] = {}
         self.patches_locked = False
         self._summaries: dict[tuple, PackageSummary] = {}
+        self._valid: dict[tuple, bool] = {}
 
     # -- sources -----------------------------------------------------------------------------
     def source(self, source_id: SourceId) -> PackageSource:
@@ -566,28 +567,63 @@ class PackageRegistry:
                 notes=["re-vendor the whole index file, or run without --offline/--index-dir"])
         patched_versions = {c.version for c in patches}
         out = list(patches)
+        check = source.source_id.is_registry()
         for c in versions:
             if c.version in patched_versions or not dep.matches_version(c.version):
+                continue
+            if check and not self.valid(c):
                 continue
             out.append(c)
         return out
 
+    def valid(self, candidate: Candidate) -> bool:
+        """Would cargo accept this index entry as a summary? (cargo's ``Summary::new``: no
+        optional dev-dependency, a valid feature map, parsable requirements.) Entries that
+        fail are never candidates (``IndexSummary::Invalid``). Memoised."""
+        ok = self._valid.get(candidate.key)
+        if ok is None:
+            ok = _index_entry_ok(candidate)
+            self._valid[candidate.key] = ok
+        return ok
+
     def alternatives(self, dep: Dep) -> list[Candidate]:
-        """Non-yanked versions of ``dep``'s crate whatever the requirement, highest first."""
+        """Usable versions of ``dep``'s crate whatever the requirement, highest first."""
         try:
-            found = [c for c in self.source(dep.source).candidates(dep.name) if not c.yanked]
+            source = self.source(dep.source)
+            found = [c for c in source.candidates(dep.name) if not c.yanked
+                     and (not source.source_id.is_registry() or self.valid(c))]
         except NocargoError:
             return []
         return sorted(found, key=lambda c: c.version, reverse=True)
 
-    def rejected(self, dep: Dep) -> list[Candidate]:
-        """Versions that match ``dep`` but were left out (yanked), lowest first."""
+    def rejected(self, dep: Dep) -> list[tuple[Candidate, str]]:
+        """Versions that match ``dep`` but were left out, lowest first, with why
+        (``"yanked"`` or ``"invalid"``)."""
         try:
-            found = [c for c in self.source(dep.source).candidates(dep.name)
-                     if c.yanked and dep.matches_version(c.version)]
+            source = self.source(dep.source)
+            found = [c for c in source.candidates(dep.name) if dep.matches_version(c.version)]
         except NocargoError:
             return []
-        return sorted(found, key=lambda c: c.version)
+        out = []
+        for c in sorted(found, key=lambda c: c.version):
+            if source.source_id.is_registry() and not self.valid(c):
+                out.append((c, "invalid"))
+            elif c.yanked:
+                out.append((c, "yanked"))
+        return out
+
+
+def _index_entry_ok(candidate: Candidate) -> bool:
+    try:
+        summary = candidate.load()
+        for dep in summary.dependencies:
+            if dep.optional and dep.kind is DepKind.DEV:
+                return False
+            _parse_req(dep.req)
+        build_feature_map(summary.declared_features, summary.dependencies, validate=True)
+    except NocargoError:
+        return False
+    return True
 
 
 def _no_load() -> Summary:  # pragma: no cover - roots are registered with their summary

@@ -1043,7 +1043,8 @@ def _activation_error(cx: _Context, queryer: _Queryer, parent: Candidate, dep: D
     if rejected:
         head = f'failed to select a version for the requirement `{dep.name} = "{dep.req_text}"`' + (
             f" (locked to {dep.locked})" if dep.locked is not None else "")
-        lines += [f"  version {c.version} is yanked" for c in rejected]
+        lines += [f"  version {c.version} is yanked" if why == "yanked" else
+                  f"  version {c.version}'s index entry is invalid" for c, why in rejected]
     elif alternatives:
         head = f'failed to select a version for the requirement `{dep.name} = "{dep.req_text}"`' + (
             f" (locked to {dep.locked})" if dep.locked is not None else "")

@@ -1,0 +1,75 @@
+"""The version resolver against cargo: ``cargo generate-lockfile`` on synthetic registries.
+
+Each example is a small world (see ``test_versions_support.py``) served by a loopback
+sparse registry; cargo 1.95 and our resolver lock the same workspace from the same
+server, and the lock files must be byte-identical — or both must fail, for the same kind
+of reason (conflict, missing crate or version, links clash, missing feature).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+
+from conftest import is_ci_profile
+from sparse_server import serve_registry
+from test_versions_support import (
+    World,
+    cargo_lock,
+    local_registry_config,
+    our_lock,
+    set_registry_config,
+    worlds,
+    write_registry,
+    write_workspace,
+)
+
+pytestmark = pytest.mark.skipif(shutil.which("cargo") is None, reason="needs cargo")
+
+
+def compare_generate(world: World, keep: Path | None = None) -> tuple:
+    """Lock ``world`` with both tools; ``keep``: also copy the world there (debugging)."""
+    with tempfile.TemporaryDirectory(prefix="nocargo-vr-") as tmp:
+        base = Path(tmp)
+        write_registry(world, base / "index")
+        with serve_registry(base / "index") as server:
+            ws = base / "ws"
+            write_workspace(world, ws)
+            set_registry_config(ws, server)
+            ours = our_lock(ws, base / "cache")
+            theirs = cargo_lock(ws, base / "home")
+        if not theirs.ok:
+            # which conflict is reported: ask cargo again with complete index data
+            (ws / ".cargo" / "config.toml").write_text(
+                local_registry_config(base / "index", base))
+            complete = cargo_lock(ws, base / "home-lr")
+            assert not complete.ok, "cargo: sparse and local registries disagree"
+            theirs = complete
+        if keep is not None:
+            shutil.copytree(base / "index", keep / "index", dirs_exist_ok=True)
+            shutil.copytree(base / "ws", keep / "ws", dirs_exist_ok=True)
+    return ours, theirs
+
+
+def assert_same(world: World, ours, theirs) -> None:
+    ctx = world.describe()
+    if theirs.ok:
+        assert ours.ok, f"cargo resolved but we failed:\n{ours.error}\n{ctx}"
+        assert ours.lock == theirs.lock, f"lock files differ\n{ctx}\n--- cargo:\n{theirs.lock}\n--- ours:\n{ours.lock}"
+    else:
+        assert not ours.ok, f"cargo failed but we resolved:\n{theirs.error}\n{ctx}\n--- ours:\n{ours.lock}"
+        assert ours.error_kind() == theirs.error_kind(), (
+            f"different failures\n--- cargo:\n{theirs.error}\n--- ours:\n{ours.error}\n{ctx}")
+
+
+@pytest.mark.slow
+@settings(max_examples=150 if is_ci_profile() else 25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(world=worlds())
+def test_generate_lockfile_matches_cargo(world: World) -> None:
+    ours, theirs = compare_generate(world)
+    assert_same(world, ours, theirs)
