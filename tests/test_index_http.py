@@ -496,3 +496,17 @@ def test_request_pattern_matches_cargo(tmp_path):
     assert our_runs == cargo_runs
     assert {p: s for p, s, *_ in cargo_runs[1]} == {
         "config.json": 200, index_rel_path("top"): 304, index_rel_path("leaf"): 304}
+
+
+def test_sparse_registry_fixture(sparse_registry, tmp_path):
+    builder, server = sparse_registry
+    builder.add("Foo", "1.0.0", features={"x": ["dep:bar"]},
+                deps=[{"name": "bar", "req": "^1", "optional": True}])
+    regs = _regs(server, tmp_path / "cache")
+    s = regs.summary(PackageId("Foo", "1.0.0", CRATES_IO))
+    assert s.declared_features == {"x": ("dep:bar",)} and s.dependencies[0].optional
+    crate = regs.get(CRATES_IO).dl_url("Foo", "1.0.0")
+    import hashlib
+    import requests
+    body = requests.get(crate, timeout=10).content
+    assert hashlib.sha256(body).hexdigest() == s.checksum
