@@ -219,13 +219,14 @@ def build_feature_map(
             raise NocargoError(f"feature named `{feature}` is not allowed to contain slashes")
         for value in values:
             _validate_value(feature, value, feature_map, dep_names, explicitly_dep)
-    # Every optional dependency must be activated by some feature (the implicit one counts;
-    # weak `d?/x` does not) — cargo: "optional dependency `d` is not included in any feature".
+    # Every optional dependency must be named by some feature value: `dep:d`, `d/x` or
+    # `d?/x` (the implicit `d = ["dep:d"]` counts) — checked against cargo 1.95:
+    # "optional dependency `d` is not included in any feature".
     used = {
         v.dep_name
         for values in feature_map.values()
         for v in values
-        if isinstance(v, DepRef) or (isinstance(v, DepFeatureRef) and not v.weak)
+        if isinstance(v, (DepRef, DepFeatureRef))
     }
     for name, deps in dep_names.items():
         if any(d.optional for d in deps) and name not in used:
