@@ -31,9 +31,15 @@ let
       base = toString s.path;
       skip = builtins.stringLength base + 1;
       excluded = builtins.listToAttrs (map (p: { name = p; value = true; }) s.exclude);
+      # Also never part of a crate: VCS directories and the `result` symlinks nix-build
+      # leaves behind (so a build does not change the next build's sources).
+      vcs = [ ".git" ".hg" ".svn" ".jj" ".pijul" "_darcs" ".bzr" ];
       filter = p: type:
-        let rel = builtins.substring skip (builtins.stringLength p) p;
-        in !(excluded ? ${rel}) && baseNameOf p != ".git";
+        let
+          rel = builtins.substring skip (builtins.stringLength p) p;
+          base = baseNameOf p;
+        in !(excluded ? ${rel}) && !(builtins.elem base vcs)
+          && !(type == "symlink" && builtins.match "result(-.*)?" base != null);
     in "${builtins.path { path = s.path; name = "${key}-source"; inherit filter; }}${sub}";
 in
 if s.kind == "registry" then registry

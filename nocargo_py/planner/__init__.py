@@ -1,0 +1,120 @@
+"""The planner: resolved workspace -> :class:`~nocargo_py.plan.Plan` (what Nix builds).
+
+:func:`plan_workspace` runs, for every generated target, the four cargo-like invocations
+the generated ``Cargo.nix`` offers (``cargo build`` and ``cargo test --no-run``, each in
+the dev and release profiles) through the feature resolver and the unit graph
+(:mod:`nocargo_py.resolve`), then turns every unit into a plan unit with exactly the rustc
+arguments and environment ``cargo build -v`` would use (:mod:`.build`).
+
+Modules: :mod:`.flags` (profile/LTO/check-cfg/lint flags), :mod:`.settings` (rustflags,
+linker, ``[env]``, cfg sets per compile kind), :mod:`.sources` (package sources and
+facts), :mod:`.outputs` (file names), :mod:`.build` (the unit mapping).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from ..cfg import Platform, TargetInfo, target_info
+from ..config import CargoConfig
+from ..errors import NocargoError
+from ..package import Workspace
+from ..plan import Plan
+from ..profiles import Profiles
+from ..resolve.features import FeatureRequest, PackageSelection, resolve_features
+from ..resolve.graph import ResolvedGraph
+from ..resolve.units import Intent, build_unit_graph
+from ..shell import Shell
+from .build import GraphInput, TargetInput, build_plan, envify
+from .settings import BuildSettings, load_build_settings
+from .sources import PackageFacts, SourceProvider, crate_facts, package_facts
+
+__all__ = [
+    "BuildSettings",
+    "PackageFacts",
+    "PlanOptions",
+    "SourceProvider",
+    "crate_facts",
+    "envify",
+    "plan_workspace",
+]
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What to plan: package selection, features, targets (``None`` = the host without
+    ``--target``; several = one plan per target, the first is the default)."""
+
+    selection: PackageSelection = PackageSelection(workspace=True)
+    features: tuple[str, ...] = ()
+    all_features: bool = False
+    no_default_features: bool = False
+    targets: tuple[str | None, ...] = (None,)
+
+
+def _matcher(settings: BuildSettings):
+    infos: dict[str, TargetInfo] = {ks.triple: ks.info for ks in settings.kinds.values()}
+    cache: dict[tuple[str, str], bool] = {}
+
+    def matches(key: str, triple: str) -> bool:
+        hit = cache.get((key, triple))
+        if hit is None:
+            info = infos.get(triple)
+            if info is None:
+                info = infos[triple] = target_info(triple)
+            hit = bool(Platform.parse(key).matches(info))
+            cache[(key, triple)] = hit
+        return hit
+
+    return matches
+
+
+def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host: str,
+                   options: PlanOptions = PlanOptions(), config: CargoConfig | None = None,
+                   env: Mapping[str, str] | None = None,
+                   provider: SourceProvider | None = None,
+                   shell: Shell | None = None) -> Plan:
+    """The build plan of ``ws`` (see the module docstring). ``nix_file`` is where the
+    generated file will live (path sources are relative to its directory)."""
+    if not options.targets:
+        raise NocargoError("no target to plan")
+    if len(set(options.targets)) != len(options.targets):
+        raise NocargoError("the same --target was given twice")
+    config_profiles = config.get("profile") if config is not None else None
+    if config_profiles is not None and not isinstance(config_profiles, Mapping):
+        raise NocargoError("invalid configuration for key `profile`: expected a table")
+    inputs: list[TargetInput] = []
+    seen_warnings: set[str] = set()
+    used = set()
+    for target in options.targets:
+        settings = load_build_settings(host, target, config, env)
+        for w in settings.warnings:
+            if w not in seen_warnings and shell is not None:
+                shell.warn(w)
+            seen_warnings.add(w)
+        matcher = _matcher(settings)
+        gis = {}
+        for intent in (Intent.BUILD, Intent.TEST):
+            request = FeatureRequest(
+                host=host, selection=options.selection, features=tuple(options.features),
+                all_features=options.all_features,
+                no_default_features=options.no_default_features,
+                targets=(target,) if target is not None else (), dev_units=intent is Intent.TEST)
+            res = resolve_features(graph, ws, request, platform_matches=matcher)
+            for profile in ("dev", "release"):
+                name = profile if not (intent is Intent.TEST and profile == "dev") else "test"
+                profiles = Profiles.new(ws.profiles, name, host, config_profiles=config_profiles)
+                ug = build_unit_graph(graph, ws, res, profiles, intent=intent,
+                                      explicit_targets=target is not None,
+                                      platform_matches=matcher)
+                used.update(u.pkg.package_id for u in ug.units)
+                gis[(intent, profile)] = GraphInput(ug, res, intent)
+        inputs.append(TargetInput(
+            triple=target if target is not None else host, settings=settings,
+            dev_build=gis[(Intent.BUILD, "dev")], dev_test=gis[(Intent.TEST, "dev")],
+            release_build=gis[(Intent.BUILD, "release")],
+            release_test=gis[(Intent.TEST, "release")]))
+    facts = package_facts(graph, ws, nix_file, provider, used)
+    return build_plan(ws, facts, inputs, host)

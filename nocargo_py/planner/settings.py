@@ -1,0 +1,210 @@
+"""Generation-time build settings: rustflags, linker and ``[env]``, as cargo reads them.
+
+Cargo decides these when it starts a build; ``nocargo-py gen`` decides them when it writes
+the plan (the Nix build sees exactly what the plan says):
+
+* **rustflags** of a compile kind (cargo's ``extra_args``), first source that is set:
+  ``CARGO_ENCODED_RUSTFLAGS`` (split on ``\\x1f``), ``RUSTFLAGS`` (split on whitespace),
+  ``target.<triple>.rustflags`` followed by every matching ``target.'cfg(..)'.rustflags``,
+  ``build.rustflags``. Host units get them only when not cross compiling (no
+  ``--target``); with ``--target`` they get none (cargo's default
+  ``target-applies-to-host``).
+* **linker**: ``target.<triple>.linker`` or the one matching ``target.'cfg(..)'.linker``
+  (``CARGO_TARGET_<TRIPLE>_LINKER`` included) → ``-C linker=`` and ``RUSTC_LINKER``.
+* **[env]**: every entry (the Nix build environment is clean, so "not already set"
+  always holds); ``relative = true`` values name machine paths and are skipped with a
+  warning.
+* the **cfg set** of each kind: the built-in target database plus ``--cfg`` flags from its
+  rustflags; flags that change the cfg set otherwise (``-C target-feature``,
+  ``-C target-cpu``, ``-C panic``, ``-Z``…) make us ask the ``rustc`` on ``PATH``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from ..cfg import Platform, TargetInfo, target_info
+from ..config import CargoConfig
+from ..errors import NocargoError
+from ..shell import Shell
+
+__all__ = ["BuildSettings", "KindSettings", "load_build_settings"]
+
+
+@dataclass(frozen=True)
+class KindSettings:
+    """What one compile kind (the host, or a ``--target`` triple) is built with."""
+
+    triple: str
+    rustflags: tuple[str, ...]
+    linker: str | None
+    info: TargetInfo
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """Settings of one generation: per compile kind (``None`` = host) and ``[env]``."""
+
+    host: str
+    explicit: bool
+    kinds: Mapping[str | None, KindSettings]
+    env: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    def kind(self, kind: str | None) -> KindSettings:
+        return self.kinds[kind]
+
+
+_CFG_CHANGING = ("target-feature", "target-cpu", "panic", "relocation-model",
+                 "code-model", "sanitizer", "crt-static")
+
+
+def _affects_cfg(flags: Sequence[str]) -> bool:
+    for i, flag in enumerate(flags):
+        if flag.startswith("-Z") or flag == "--target" or flag.startswith("--target="):
+            return True
+        if any(word in flag for word in _CFG_CHANGING):
+            return True
+        if flag == "-C" and i + 1 < len(flags) and any(w in flags[i + 1] for w in _CFG_CHANGING):
+            return True
+    return False
+
+
+def _cfg_flags(flags: Sequence[str]) -> list[str]:
+    out = []
+    i = 0
+    while i < len(flags):
+        f = flags[i]
+        if f == "--cfg" and i + 1 < len(flags):
+            out.append(flags[i + 1])
+            i += 2
+            continue
+        if f.startswith("--cfg="):
+            out.append(f[len("--cfg="):])
+        i += 1
+    return out
+
+
+def kind_target_info(triple: str, rustflags: Sequence[str]) -> TargetInfo:
+    """The cfg set cargo sees for ``triple`` built with ``rustflags``."""
+    if rustflags and _affects_cfg(rustflags):
+        rustc = shutil.which("rustc")
+        if rustc is None:
+            raise NocargoError(
+                f"rustflags {' '.join(rustflags)!r} may change the cfg set of `{triple}`; "
+                "asking rustc needs `rustc` on PATH")
+        return target_info(triple, rustc=rustc, rustflags=list(rustflags))
+    return target_info(triple, extra_cfgs=_cfg_flags(rustflags))
+
+
+def _split_encoded(value: str) -> tuple[str, ...]:
+    return tuple(value.split("\x1f")) if value else ()
+
+
+def _target_rustflags(config: CargoConfig | None, triple: str, base: TargetInfo) -> tuple[str, ...] | None:
+    if config is None:
+        return None
+    found: list[str] = []
+    any_set = False
+    triple_flags = config.target(triple).rustflags
+    if triple_flags is not None:
+        any_set = True
+        found += triple_flags
+    for key in config.target_keys():
+        if not key.startswith("cfg("):
+            continue
+        if Platform.parse(key).matches(base):
+            flags = config.target(key).rustflags
+            if flags is not None:
+                any_set = True
+                found += flags
+    return tuple(found) if any_set else None
+
+
+def rustflags_for(triple: str, config: CargoConfig | None, env: Mapping[str, str],
+                  base: TargetInfo) -> tuple[str, ...]:
+    """Cargo's rustflags for a target kind built for ``triple`` (see the module docstring)."""
+    encoded = env.get("CARGO_ENCODED_RUSTFLAGS")
+    if encoded is not None:
+        return _split_encoded(encoded)
+    plain = env.get("RUSTFLAGS")
+    if plain is not None:
+        return tuple(plain.split())
+    from_target = _target_rustflags(config, triple, base)
+    if from_target is not None:
+        return from_target
+    if config is not None:
+        build = config.build_rustflags()
+        if build is not None:
+            return tuple(build)
+    return ()
+
+
+def linker_for(triple: str, config: CargoConfig | None, base: TargetInfo) -> str | None:
+    """``target.<triple>.linker`` or the single matching ``target.'cfg(..)'.linker``."""
+    if config is None:
+        return None
+    linker = config.target(triple).linker
+    if linker is not None:
+        return linker
+    matching = []
+    for key in config.target_keys():
+        if key.startswith("cfg(") and Platform.parse(key).matches(base):
+            value = config.target(key).linker
+            if value is not None:
+                matching.append((key, value))
+    if len(matching) > 1:
+        raise NocargoError(
+            f"several `target.'cfg(..)'.linker` tables match `{triple}`: "
+            + ", ".join(k for k, _ in matching))
+    return matching[0][1] if matching else None
+
+
+def _check_linker(linker: str | None, triple: str) -> str | None:
+    if linker is not None and os.path.isabs(linker):
+        raise NocargoError(
+            f"the linker configured for `{triple}` is a path on this machine (`{linker}`); a "
+            "generated Cargo.nix must not name machine paths",
+            notes=("configure a linker by name (found on PATH in the Nix build, e.g. from "
+                   "`crateOverrides` nativeBuildInputs), or pass `-C linker=` through "
+                   "the `extraRustcFlags` argument of Cargo.nix",))
+    return linker
+
+
+def load_build_settings(host: str, target: str | None, config: CargoConfig | None,
+                        env: Mapping[str, str] | None = None,
+                        shell: Shell | None = None) -> BuildSettings:
+    """Settings for one cargo-like invocation: ``target`` is the ``--target`` triple, or
+    ``None`` for a build without ``--target`` (host and target are the same kind)."""
+    env = dict(os.environ if env is None else env)
+    warnings: list[str] = []
+    kinds: dict[str | None, KindSettings] = {}
+    host_base = target_info(host)
+    if target is None:
+        flags = rustflags_for(host, config, env, host_base)
+        kinds[None] = KindSettings(host, flags, _check_linker(linker_for(host, config, host_base), host),
+                                   kind_target_info(host, flags))
+    else:
+        base = target_info(target)
+        flags = rustflags_for(target, config, env, base)
+        kinds[target] = KindSettings(target, flags,
+                                     _check_linker(linker_for(target, config, base), target),
+                                     kind_target_info(target, flags))
+        kinds[None] = KindSettings(host, (), _check_linker(linker_for(host, config, host_base), host),
+                                   host_base)
+    env_vars: list[tuple[str, str]] = []
+    if config is not None:
+        for name, value in sorted(config.env_vars().items()):
+            if value.relative:
+                msg = (f"[env] `{name}` is `relative = true`: it names a path on this machine, "
+                       "which a Nix build cannot see; it is left out of the plan")
+                warnings.append(msg)
+                if shell is not None:
+                    shell.warn(msg)
+                continue
+            env_vars.append((name, value.value))
+    return BuildSettings(host=host, explicit=target is not None, kinds=kinds,
+                         env=tuple(env_vars), warnings=tuple(warnings))
