@@ -1,7 +1,8 @@
 """Real nix-build tests of the Nix library against cargo (the oracle).
 
-Plans come from the STAND-IN planner in ``tests/fixtures/nixbuild/standin_planner.py``
-(built from ``cargo metadata``) until the real planner exists. Each build uses
+Plans come from the real pipeline: ``nocargo-py gen`` in a copy of the fixture workspace
+(the registry/git source test plans in-process with :func:`nocargo_py.planner.plan_workspace`
+and then swaps two path sources for a ``.crate`` and a git repository). Each build uses
 ``nix/host-pkgs.nix`` (the host's toolchain) instead of nixpkgs. Program outputs are
 compared byte for byte with the same fixture built by ``cargo build`` in the test.
 """
@@ -11,19 +12,16 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import run_cli
 from nocargo_py.render import render_cargo_nix
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "nixbuild"
 HOST_PKGS = REPO / "nix" / "host-pkgs.nix"
-sys.path.insert(0, str(FIXTURES))
-
-from standin_planner import StandinPlanner  # noqa: E402
 
 pytestmark = [pytest.mark.nix, pytest.mark.slow]
 
@@ -60,9 +58,22 @@ def out_path(proc: subprocess.CompletedProcess) -> Path:
 def generate(src: Path, dest: Path) -> Path:
     """Copy a fixture workspace to ``dest`` and write its Cargo.nix at the root."""
     shutil.copytree(src, dest)
-    plan = StandinPlanner(dest, dest).plan()
-    (dest / "Cargo.nix").write_text(render_cargo_nix(plan))
+    proc = run_cli("gen", "--offline", cwd=dest)
+    assert proc.returncode == 0, proc.stderr
     return dest / "Cargo.nix"
+
+
+def real_plan(ws_dir: Path):
+    """The plan ``gen`` writes for a path-only workspace, computed in-process."""
+    from nocargo_py.cfg import host_triple
+    from nocargo_py.planner import plan_workspace
+    from nocargo_py.resolve.graph import graph_from_path_workspace
+    from nocargo_py.shell import Shell
+    from nocargo_py.workspace import load_workspace
+
+    ws = load_workspace(ws_dir / "Cargo.toml", ws_dir, Shell(verbosity=-1))
+    return plan_workspace(ws, graph_from_path_workspace(ws), nix_file=ws_dir / "Cargo.nix",
+                          host=host_triple())
 
 
 def cargo(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -106,7 +117,7 @@ def test_release_binaries_match_cargo(ws: Path, cargo_release: Path) -> None:
                    "source file: app/src/main.rs"):
         assert needle in text
     # cargo::warning is shown in the build log (read back: the unit may have been cached).
-    assert "warning: native@0.2.0: native: this warning must be shown" in build_log(ws, "native-0.2.0-run-")
+    assert "warning: native@0.2.0: native: this warning must be shown" in build_log(ws, "native-0.2.0-build-script-run-")
 
 
 def test_dev_profile_matches_cargo(ws: Path, tmp_path: Path) -> None:
@@ -226,7 +237,7 @@ def test_crate_overrides_and_dev_shell(ws: Path, tmp_path: Path) -> None:
             "native@0.2.0" = attrs: {{ env = attrs.env // {{ SECOND = "2"; }}; }};
           }};
         }};
-        run = builtins.head (builtins.filter (n: builtins.match "native-0.2.0-run-.*" n != null) (builtins.attrNames cargoNix.units));
+        run = builtins.head (builtins.filter (n: builtins.match "native-0.2.0-build-script-run-.*" n != null) (builtins.attrNames cargoNix.units));
       in {{ env = cargoNix.units.${{run}}.unitEnv; path = cargoNix.units.${{run}}.toolPath; shell = cargoNix.devShell.PATH; }}
     """
     proc = subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "-E", expr],
@@ -260,7 +271,7 @@ def test_registry_and_git_sources(ws: Path, cargo_release: Path, tmp_path: Path)
 
     work = tmp_path / "ws"
     shutil.copytree(ws.parent, work)
-    plan = StandinPlanner(work, work).plan()
+    plan = real_plan(work)
     pkgs = dict(plan.packages)
     pkgs["shared-2.0.0"] = dataclasses.replace(
         pkgs["shared-2.0.0"], root="shared-2.0.0",

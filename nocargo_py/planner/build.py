@@ -278,7 +278,7 @@ class _GraphPlanner:
             raise NocargoError(f"internal error: no build script compile unit for "
                                f"{unit.describe()}")
         features = tuple(unit.features)
-        env: dict[str, str] = dict(facts.pkg_env)
+        env: dict[str, str] = {}  # CARGO_PKG_* are the package's shared env
         if unit.pkg.links is not None:
             env["CARGO_MANIFEST_LINKS"] = unit.pkg.links
         for f in features:
@@ -295,7 +295,7 @@ class _GraphPlanner:
         })
         if ks.linker is not None:
             env["RUSTC_LINKER"] = ks.linker
-        self._config_env(env)
+        self._config_env(env, facts)
         extra = self._extra_flags_apply(unit.kind)
         u = Unit(
             id=_ID, package=facts.key, kind=UnitKind.BUILD_SCRIPT_RUN,
@@ -311,9 +311,11 @@ class _GraphPlanner:
     def _extra_flags_apply(self, kind: str | None) -> bool:
         return kind is not None or not self.settings.explicit
 
-    def _config_env(self, env: dict[str, str]) -> None:
+    def _config_env(self, env: dict[str, str], facts: PackageFacts) -> None:
+        """``[env]`` entries, never overriding what cargo itself sets."""
         for name, value in self.settings.env:
-            env.setdefault(name, value)
+            if name not in facts.pkg_env:
+                env.setdefault(name, value)
 
     def _closure(self, index: int, lib_deps: Sequence[int]) -> tuple[str, ...]:
         out: set[str] = set()
@@ -398,13 +400,12 @@ class _GraphPlanner:
             args += list(ks.rustflags)
 
         # environment (cargo's fill_env + prepare_rustc)
-        env: dict[str, str] = dict(facts.pkg_env)
-        env["CARGO_CRATE_NAME"] = crate_name
+        env: dict[str, str] = {"CARGO_CRATE_NAME": crate_name}  # + the package's env
         if _is_executable(target):
             env["CARGO_BIN_NAME"] = target.name
         if primary:
             env["CARGO_PRIMARY_PACKAGE"] = "1"
-        self._config_env(env)
+        self._config_env(env, facts)
 
         # outputs
         extra = f"-{_EXTRA}" if use_extra else ""

@@ -248,7 +248,8 @@ def package_facts(graph: ResolvedGraph, ws: Workspace, nix_file: Path,
                                         path_excludes(pkg_dir, ws, nix_file))
             remap = _posix_rel(pkg_dir, ws.root)
             out[pid] = PackageFacts(
-                pid, key, PackagePlan(pkg.name, pkg.version, source, "", pkg.links),
+                pid, key, PackagePlan(pkg.name, pkg.version, source, "", pkg.links,
+                                      _pkg_env_local(pkg)),
                 _pkg_env_local(pkg), pkg_dir, remap, True, features,
                 _local_lints(pkg, ws_lints), pkg.rust_version, rp.targets)
             continue
@@ -270,7 +271,8 @@ def package_facts(graph: ResolvedGraph, ws: Workspace, nix_file: Path,
             raise NocargoError(f"`{pid.name} v{pid.version}` comes from "
                                f"`{pid.source.to_lock_string()}`, which cannot be planned")
         out[pid] = PackageFacts(
-            pid, key, PackagePlan(pid.name, pid.version, source, root, rp.links),
+            pid, key, PackagePlan(pid.name, pid.version, source, root, rp.links,
+                                  info.cargo_pkg_env()),
             info.cargo_pkg_env(), root_dir, f"{pid.name}-{pid.version}", False, features,
             (), info.rust_version, rp.targets)
     return out
