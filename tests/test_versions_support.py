@@ -126,9 +126,9 @@ def _show_dep(d: DepSpec) -> str:
 
 
 @st.composite
-def reqs_for(draw, versions: Sequence[str]):
+def reqs_for(draw, versions: Sequence[str], *, pool: bool = True):
     """A requirement: usually derived from a published version, sometimes from the pool."""
-    if versions and draw(st.integers(0, 5)) > 0:
+    if versions and (not pool or draw(st.integers(0, 5)) > 0):
         v = draw(st.sampled_from(sorted(versions))).split("+")[0]
         major, minor, rest = v.split(".", 2)
         op = draw(st.sampled_from(("", "", "^", "~", "=", ">=", "<", "partial", "star")))
@@ -142,19 +142,20 @@ def reqs_for(draw, versions: Sequence[str]):
 
 @st.composite
 def dep_specs(draw, targets: Sequence[str], *, allow_dev: bool, allow_rename: bool = False,
-              versions: dict[str, Sequence[str]] | None = None):
+              versions: dict[str, Sequence[str]] | None = None, friendly: bool = False):
     name = draw(st.sampled_from(targets))
     kinds = ["normal"] * 6 + ["build"] + (["dev"] if allow_dev else [])
     kind = draw(st.sampled_from(kinds))
     return DepSpec(
         name=name,
-        req=draw(reqs_for((versions or {}).get(name, ()))),
+        req=draw(reqs_for((versions or {}).get(name, ()), pool=not friendly)),
         kind=kind,
         # an optional dev-dependency makes an index entry invalid (cargo skips it); in a
         # manifest it is an error
         optional=(kind != "dev" or not allow_rename) and draw(st.booleans()) and draw(st.booleans()),
         default_features=not (draw(st.booleans()) and draw(st.booleans())),
-        features=tuple(draw(st.lists(st.sampled_from(FEATURES), max_size=1, unique=True))),
+        features=() if friendly else tuple(draw(st.lists(st.sampled_from(FEATURES), max_size=1,
+                                                          unique=True))),
         rename=(f"{name}_alt" if allow_rename and draw(st.integers(0, 5)) == 0 else None),
         target=draw(st.sampled_from((None, None, None, "cfg(windows)"))),
     )
@@ -181,7 +182,11 @@ def _features_for(draw, deps: Sequence[DepSpec]) -> tuple[tuple[str, tuple[str, 
 
 
 @st.composite
-def worlds(draw, *, max_crates: int = 5, max_members: int = 1, allow_resolver3: bool = True):
+def worlds(draw, *, max_crates: int = 5, max_members: int = 1, allow_resolver3: bool = True,
+           friendly: bool = False):
+    """Worlds to lock. ``friendly``: fewer ways to fail (no yanked versions, requirements
+    always from published versions, no features requested of dependencies) — for tests
+    that need a lockable world to start from."""
     n = draw(st.integers(2, max_crates))
     names = NAMES[:n]
     published = {name: draw(st.lists(st.sampled_from(VERSIONS), min_size=2, max_size=6,
@@ -195,13 +200,13 @@ def worlds(draw, *, max_crates: int = 5, max_members: int = 1, allow_resolver3: 
         for version in versions:
             deps: tuple[DepSpec, ...] = ()
             if later:
-                deps = tuple(draw(st.lists(dep_specs(later, allow_dev=True, versions=published),
-                                           max_size=2)))
+                deps = tuple(draw(st.lists(dep_specs(later, allow_dev=True, versions=published,
+                                                     friendly=friendly), max_size=2)))
             specs.append(VersionSpec(
                 version=version,
                 deps=_dedupe(deps),
                 features=_features_for(draw, deps),
-                yanked=draw(st.integers(0, 11)) == 0,
+                yanked=not friendly and draw(st.integers(0, 11)) == 0,
                 links=("native" if draw(st.integers(0, 6)) == 0 else None),
                 rust_version=draw(st.sampled_from(RUST_VERSIONS)),
             ))
@@ -210,7 +215,7 @@ def worlds(draw, *, max_crates: int = 5, max_members: int = 1, allow_resolver3: 
     members = []
     for j in range(m):
         deps = _dedupe(tuple(draw(st.lists(dep_specs(names, allow_dev=True, allow_rename=True,
-                                                     versions=published),
+                                                     versions=published, friendly=friendly),
                                            min_size=1, max_size=3))))
         path_deps = tuple(f"m{k}" for k in range(j + 1, m) if draw(st.booleans()))
         members.append(MemberSpec(name=f"m{j}", deps=deps, path_deps=path_deps,
