@@ -29,7 +29,6 @@ what inheritance needs.
 
 from __future__ import annotations
 
-import glob as _glob
 import os
 import re
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from .errors import Location, NocargoError, ParseError
+from .globs import GlobPatternError, glob
 from .manifest import (
     INHERIT,
     DependencySpec,
@@ -184,11 +184,11 @@ class _RootConfig:
 
 
 def _expand_glob(pattern: str) -> list[Path]:
-    """The ``glob`` crate's expansion (sorted; ``**`` recursive; hidden files matched by ``*``)."""
-    if not _glob.has_magic(pattern):
-        return [Path(pattern)] if os.path.exists(pattern) else []
-    matches = _glob.glob(pattern, recursive=True, include_hidden=True)
-    return [Path(m) for m in sorted(matches)]
+    """cargo's ``expand_member_path``: the ``glob`` crate's matches, in its order."""
+    try:
+        return [Path(p) for p in glob(pattern)]
+    except GlobPatternError as err:
+        raise NocargoError(f"could not parse pattern `{pattern}`: {err}") from None
 
 
 # --------------------------------------------------------------------------------------
@@ -901,6 +901,8 @@ class _WorkspaceBuilder:
                     try:
                         other = loader.package(mp)
                     except NocargoError as err:
+                        if not loader.strict:
+                            continue  # `cargo metadata --no-deps` never loads non-members
                         raise _note(err, f"failed to load manifest for dependency `{dep.name}` "
                                          f"of `{pkg.name}`") from None
                     if other is not None:
