@@ -74,7 +74,7 @@ def changes(draw, world: World):
         if kind == "remove-dep" and len(deps) > 1:
             deps.pop(draw(st.integers(0, len(deps) - 1)))
         elif kind.endswith("add-dep"):
-            new = draw(dep_specs(names, allow_dev=True, versions=published))
+            new = draw(dep_specs(names, allow_dev=True, allow_rename=True, versions=published))
             if all((d.rename or d.name, d.kind, d.target) != (new.rename or new.name, new.kind, new.target)
                    for d in deps):
                 deps.append(new)
