@@ -461,6 +461,7 @@ class _PackageBuilder:
                     ("project",))
             self.warnings.append("`[project]` is deprecated in favor of `[package]`")
 
+        self.check_lints()
         authors = self.ws_field(pkg.authors, "authors")
         description = self.ws_field(pkg.description, "description")
         documentation = self.ws_field(pkg.documentation, "documentation")
@@ -576,6 +577,29 @@ class _PackageBuilder:
             autolib=pkg.autolib is not False,
             raw_manifest=m.doc.data,
         )
+
+    def check_lints(self) -> None:
+        """``[lints] workspace = true`` (cargo's ``lints_inherit_with``)."""
+        lints = self.m.lints
+        if not isinstance(lints, dict) or "workspace" not in lints:
+            return
+        if not isinstance(lints["workspace"], bool):
+            raise self.doc.error(f"invalid type: {type(lints['workspace']).__name__}, expected a "
+                                 "boolean", ("lints", "workspace"))
+        if not lints["workspace"]:
+            return
+        if len(lints) > 1:
+            raise self.doc.error(
+                "cannot override `workspace.lints` in `lints`, either remove the overrides or "
+                "`lints.workspace = true` and manually specify the lints", ("lints",))
+        try:
+            ws_lints = self.inherit().spec.lints
+            if ws_lints is None:
+                raise NocargoError("`workspace.lints` was not defined")
+        except NocargoError as err:
+            raise self.doc.error(
+                "error inheriting `lints` from workspace root manifest's `workspace.lints`: "
+                f"{err.message}", ("lints", "workspace")) from None
 
     # -- dependencies -----------------------------------------------------------------
     def check_platforms(self) -> None:

@@ -215,6 +215,13 @@ CASES = [
          pkg('[dependencies]\nfoo.workspace = true\n[workspace.dependencies]\nbar = "1"\n'),
          cargo="`dependency.foo` was not found in `workspace.dependencies`",
          key="dependencies.foo"),
+    Case("lints-inherit-undefined", pkg('[lints]\nworkspace = true\n[workspace]\n'),
+         cargo="error inheriting `lints` from workspace root manifest's `workspace.lints`",
+         key="lints.workspace"),
+    Case("lints-inherit-with-overrides",
+         pkg('[lints]\nworkspace = true\nrust.unsafe_code = "deny"\n'
+             '[workspace.lints.rust]\nunsafe_code = "forbid"\n'),
+         cargo="cannot override `workspace.lints` in `lints`", key="lints"),
     Case("workspace-dependency-optional",
          pkg('[workspace.dependencies]\nfoo = { version = "1", optional = true }\n'),
          cargo="foo is optional, but workspace dependencies cannot be optional",
