@@ -15,9 +15,9 @@ Without ``--unit-graph`` it prints the resolved units in nocargo's own JSON (for
       "profile": "dev", "resolver": "2",
       "packages": {"<package id spec>": {"name", "version", "source" (lock string or
                    null for path packages), "manifest_path" (or null), "links",
-                   "member": bool}},
+                   "member": bool}},                       # every package with a unit
       "features": [{"package": "<spec>", "for": "normal" | "host", "features": [...],
-                    "optional_deps": [...]}],
+                    "optional_deps": [...]}],              # resolved sets of those packages
       "units": [{"package": "<spec>", "target": {cargo target object}, "mode",
                  "platform": triple | null, "profile": {cargo profile object},
                  "features": [...],
@@ -42,7 +42,9 @@ from ..profiles import Profiles
 from ..resolve.features import (
     FeatureRequest, FeatureResolution, FeaturesFor, PackageSelection, resolve_features,
 )
-from ..resolve.graph import ResolvedGraph, graph_from_lockfile, graph_from_path_workspace
+from ..resolve.graph import (
+    CrateInfoTargets, ResolvedGraph, graph_from_lockfile, graph_from_path_workspace,
+)
 from ..resolve.units import Intent, UnitGraph, build_unit_graph
 from ..summary import DepKind
 
@@ -113,7 +115,9 @@ def _profile_name(args: argparse.Namespace) -> str:
 
 
 def load_graph(ws: Workspace, ctx) -> ResolvedGraph:
-    """The resolved graph of ``ws``: directly for path-only workspaces, else from Cargo.lock."""
+    """The resolved graph of ``ws``: directly for path-only workspaces, else from Cargo.lock
+    (index summaries for registry packages, crate facts from the vendored side table in
+    ``--index-dir``, the cache, or downloaded ``.crate`` files)."""
     member_ids = {m.package_id for m in ws.members}
     path_only = all(d.source.is_path() for p in ws.packages for d in p.dependencies
                     if not (d.kind is DepKind.DEV and p.package_id not in member_ids))
@@ -122,21 +126,59 @@ def load_graph(ws: Workspace, ctx) -> ResolvedGraph:
     lock_path = ws.lockfile_path()
     if not lock_path.exists():
         raise NocargoError(
-            f"`{lock_path}` does not exist; planning registry or git dependencies needs a "
-            "Cargo.lock (lock generation is not available yet)")
+            f"`{lock_path}` does not exist; run `nocargo-py lock` first (planning registry or "
+            "git dependencies needs a lock file)")
     from ..index import Registries
     from ..lockfile import parse_lockfile
 
     lock = parse_lockfile(lock_path.read_text(), lock_path)
     registries = Registries.from_options(ctx.options, ctx.shell, cwd=Path.cwd())
+    registries.prefetch_packages(p.id for p in lock.packages)
+    infos = _crate_infos(lock, registries, ctx)
 
     def crate_info(pid):
-        raise NocargoError(
-            f"`{pid.name} v{pid.version}` comes from `{pid.source.to_lock_string()}`: planning "
-            "registry and git packages needs their targets from the downloaded crate, which "
-            "is not wired in yet")
+        info = infos.get(pid)
+        if info is None:
+            raise NocargoError(
+                f"`{pid.name} v{pid.version}` comes from `{pid.source.to_lock_string()}`, "
+                "which cannot be planned yet (only registry packages have crate facts)")
+        return info
 
     return graph_from_lockfile(ws, lock, registries.summary, crate_info)
+
+
+def _crate_infos(lock, registries, ctx) -> dict:
+    """Targets (as :class:`CrateInfoTargets`) of every registry package of ``lock``."""
+    from ..sources.crate_info import load_crate_info, read_crate_file, store_crate_info
+    from ..sources.download import CrateDownloader, crate_requests
+
+    dirs = [d for d in (ctx.options.index_dir, registries.cache_root) if d is not None]
+    found: dict = {}
+    missing = []
+    for pkg in lock.packages:
+        if not pkg.source.is_registry():
+            continue
+        info = None
+        for d in dirs:
+            info = load_crate_info(Path(d), pkg.id, pkg.checksum)
+            if info is not None:
+                break
+        if info is None:
+            missing.append(pkg.id)
+        else:
+            found[pkg.id] = info
+    if missing:
+        ctx.shell.status("Reading", f"{len(missing)} crate manifest{'s' if len(missing) != 1 else ''}")
+        downloader = CrateDownloader(registries.cache_root, offline=registries.offline,
+                                     shell=ctx.shell)
+        files = downloader.fetch_all(crate_requests(lock, registries, packages=missing))
+        fresh = []
+        for pid in missing:
+            info = read_crate_file(files[pid], pid, lock.get(pid).checksum)
+            fresh.append(info)
+            found[pid] = info
+        store_crate_info(Path(registries.cache_root), fresh)
+    return {pid: CrateInfoTargets.from_crate_info(info, pid) for pid, info in found.items()}
 
 
 def resolve_from_args(args: argparse.Namespace, ctx) -> PlanRequest:
@@ -193,9 +235,10 @@ def _validate_profile_overrides(profiles: Profiles, resolution: FeatureResolutio
 def plan_json(req: PlanRequest, ug: UnitGraph) -> dict:
     """nocargo's resolved-units JSON (format documented in this module's docstring)."""
     res = req.resolution
+    built = {u.package_id for u in ug.units}
     packages = {}
     for pid, pkg in req.graph.packages.items():
-        if pid not in res.resolve_edges:
+        if pid not in built:
             continue
         packages[pid.to_spec()] = {
             "name": pid.name,
@@ -208,6 +251,8 @@ def plan_json(req: PlanRequest, ug: UnitGraph) -> dict:
     features = []
     for (pid, fk), feats in sorted(res.features.items(),
                                    key=lambda kv: (kv[0][0].to_spec(), int(kv[0][1]))):
+        if pid not in built:
+            continue
         features.append({
             "package": pid.to_spec(),
             "for": "host" if fk is FeaturesFor.HOST else "normal",

@@ -17,6 +17,7 @@ them at resolve time).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol
@@ -28,13 +29,16 @@ from ..source import PackageId, SourceId, SourceKind
 from ..summary import DepKind, Dependency, Summary
 
 __all__ = [
+    "CRATES_IO_SRC_DIR",
     "CrateInfoLike",
+    "CrateInfoTargets",
     "Edge",
     "ResolvedGraph",
     "ResolvedPackage",
     "graph_from_lockfile",
     "graph_from_path_workspace",
     "package_id_key",
+    "registry_src_root",
 ]
 
 
@@ -52,6 +56,59 @@ class CrateInfoLike(Protocol):
 
     targets: tuple[Target, ...]
     links: str | None
+
+
+#: cargo's directory name for crates.io under ``$CARGO_HOME/registry/src`` (cargo ≥ 1.85)
+CRATES_IO_SRC_DIR = "index.crates.io-1949cf8c6b5b557f"
+
+
+def registry_src_root(pid: PackageId) -> Path:
+    """Where cargo unpacks a registry crate: ``$CARGO_HOME/registry/src/<dir>/<name>-<ver>``.
+
+    Only crates.io's directory name is cargo's own; other registries get a readable
+    stand-in (the paths only appear in ``src_path`` of unit graphs).
+    """
+    import os
+
+    home = Path(os.environ.get("CARGO_HOME") or Path.home() / ".cargo")
+    if pid.source.is_crates_io():
+        reg = CRATES_IO_SRC_DIR
+    else:
+        from ..index.cache import registry_dir_name
+
+        reg = registry_dir_name(pid.source)
+    return home / "registry" / "src" / reg / f"{pid.name}-{pid.version}"
+
+
+@dataclass(frozen=True)
+class CrateInfoTargets:
+    """The targets and ``links`` of a registry package, from the sources module's
+    :class:`~nocargo_py.sources.CrateInfo` (lib and build script; bins, tests and examples
+    of dependencies are never built)."""
+
+    targets: tuple[Target, ...]
+    links: str | None
+    manifest_path: Path
+
+    @classmethod
+    def from_crate_info(cls, info: Any, pid: PackageId, root: Path | None = None) -> "CrateInfoTargets":
+        root = root if root is not None else registry_src_root(pid)
+        targets: list[Target] = []
+        lib = info.lib
+        if lib is not None:
+            targets.append(Target(
+                kind=TargetKind.LIB, name=lib.name, src_path=root / lib.src_path,
+                crate_types=tuple(lib.crate_types), edition=lib.edition, test=lib.test,
+                doctest=lib.doctest, doc=lib.doc, harness=lib.harness,
+            ))
+        if info.build:
+            stem = Path(info.build).stem
+            targets.append(Target(
+                kind=TargetKind.BUILD_SCRIPT, name=f"build-script-{stem}",
+                src_path=root / info.build, crate_types=("bin",), edition=info.edition,
+                test=False, doctest=False, bench=False, doc=False,
+            ))
+        return cls(tuple(targets), info.links, root / "Cargo.toml")
 
 
 @dataclass(frozen=True)
@@ -210,6 +267,7 @@ def graph_from_path_workspace(ws: Workspace) -> ResolvedGraph:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def _req_matches(req: str, version: str) -> bool:
     try:
         return VersionReq.parse(req).matches(Version.parse(version))
