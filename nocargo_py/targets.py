@@ -23,6 +23,7 @@ root, never canonicalized.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -40,15 +41,17 @@ _DOCTESTABLE = ("lib", "rlib", "proc-macro")
 
 def normalize_path(path: str | os.PathLike) -> Path:
     """cargo-util's ``normalize_path``: drop ``.``, resolve ``..`` lexically (no filesystem)."""
-    p = PurePosixPath(path)
+    return _normalize(os.fspath(path))
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalize(text: str) -> Path:
+    root = "/" if text.startswith("/") else ""
     out: list[str] = []
-    root = ""
-    for part in p.parts:
-        if part == "/":
-            root = "/"
-        elif part == ".":
+    for part in text.split("/"):
+        if part in ("", "."):
             continue
-        elif part == "..":
+        if part == "..":
             if out and out[-1] != "..":
                 out.pop()
             elif not root:

@@ -73,9 +73,15 @@ RegistryLookup = Callable[[str], "str | None"]
 
 
 def _starts_with(path: Path, prefix: Path) -> bool:
-    """Component-wise prefix test (Rust's ``Path::starts_with``)."""
-    a, b = PurePosixPath(path).parts, PurePosixPath(prefix).parts
-    return a[: len(b)] == b
+    """Component-wise prefix test (Rust's ``Path::starts_with``).
+
+    ``Path`` objects print in collapsed form (no ``.`` components, no doubled or trailing
+    slashes), so a string prefix test on component boundaries is the same test.
+    """
+    a, b = str(path), str(prefix)
+    if b == "/":
+        return a.startswith("/")
+    return a == b or a.startswith(b + "/")
 
 
 def relative_path(path: Path, base: Path) -> str:
