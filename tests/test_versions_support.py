@@ -384,11 +384,13 @@ def cargo_lock(ws_root: Path, home: Path, *args: str) -> LockRun:
     return LockRun(True, (ws_root / "Cargo.lock").read_text(), "")
 
 
-def our_lock(ws_root: Path, cache: Path, *, from_scratch: bool = False, locked: bool = False) -> LockRun:
+def our_lock(ws_root: Path, cache: Path, *, from_scratch: bool = False, locked: bool = False,
+             offline: bool = False) -> LockRun:
     """Our ``lock`` in process: same manifests, same server (through the HTTP index client)."""
     from nocargo_py.config import load_config
     from nocargo_py.errors import NocargoError
     from nocargo_py.index.registries import Registries
+    from nocargo_py.resolve.git_source import GitSources
     from nocargo_py.resolve.lockgen import lock_workspace, registry_loader
     from nocargo_py.shell import Shell
     from nocargo_py.workspace import load_workspace
@@ -397,9 +399,10 @@ def our_lock(ws_root: Path, cache: Path, *, from_scratch: bool = False, locked: 
     try:
         ws = load_workspace(ws_root / "Cargo.toml", ws_root, shell)
         config = load_config(ws_root, home=cache / "home", env={}, shell=shell)
-        registries = Registries(config=config, cache_root=cache, shell=shell)
+        registries = Registries(config=config, cache_root=cache, shell=shell, offline=offline)
+        git = GitSources(cache_root=cache, offline=offline, shell=shell)
         try:
-            outcome = lock_workspace(ws, registry_loader(registries), config=config,
+            outcome = lock_workspace(ws, registry_loader(registries, git), config=config,
                                      ignore_previous=from_scratch, locked=locked)
         finally:
             registries.close()

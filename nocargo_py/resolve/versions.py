@@ -250,24 +250,45 @@ def resolve_versions(
     return VersionResolution(resolution, unused, version, metadata)
 
 
-class _LocalPackages:
-    """Path sources: the local packages by directory."""
+def load_path_package(directory: Path) -> Summary | None:
+    """The package at ``directory`` (a ``[patch]``/``[replace]`` path, or a path dependency
+    of such a package), loaded as cargo's path source does; ``None`` if there is none."""
+    from ..workspace import load_standalone_package
 
-    def __init__(self, packages: Iterable[Summary]) -> None:
+    manifest = directory / "Cargo.toml"
+    if not manifest.is_file():
+        return None
+    return load_standalone_package(manifest, SourceId.for_path(directory)).summary
+
+
+class _LocalPackages:
+    """Path sources: the local packages by directory (others loaded from disk on demand)."""
+
+    def __init__(self, packages: Iterable[Summary],
+                 load: Callable[[Path], Summary | None] = load_path_package) -> None:
         self.by_dir: dict[str, list[Summary]] = {}
+        self._load = load
         for summary in packages:
             self.by_dir.setdefault(_dir_key(summary.source), []).append(summary)
 
+    def _find(self, source: SourceId) -> list[Summary]:
+        key = _dir_key(source)
+        found = self.by_dir.get(key)
+        if found is None:
+            loaded = self._load(Path(source.url))
+            found = [loaded] if loaded is not None else []
+            self.by_dir[key] = found
+        return found
+
     def source(self, source: SourceId) -> PackageSource:
-        found = self.by_dir.get(_dir_key(source))
+        found = self._find(source)
         if not found:
             raise NocargoError(
-                f"failed to read `{Path(source.url) / 'Cargo.toml'}`: no package was loaded "
-                "from this path")
+                f"failed to read `{Path(source.url) / 'Cargo.toml'}`: no such file")
         return PathSource(source, found)
 
     def package(self, source: SourceId) -> Summary | None:
-        found = self.by_dir.get(_dir_key(source))
+        found = self._find(source)
         return found[0] if found else None
 
 
