@@ -59,3 +59,19 @@ __all__ = [
     "package_id_key",
     "resolve_features",
 ]
+
+# Version resolution (creating/updating Cargo.lock): :mod:`.versions` (resolve_with_previous),
+# :mod:`.solver` (cargo's backtracking search), :mod:`.provider` (the PackageRegistry seam),
+# :mod:`.lockgen` (a workspace's Cargo.lock: read, resolve, decide whether to write).
+from .lockgen import LockOutcome, ensure_lockfile, inputs_from_workspace, lock_workspace  # noqa: E402
+from .versions import LockInputs, VersionResolution, resolve_versions  # noqa: E402
+
+__all__ += [
+    "LockInputs",
+    "LockOutcome",
+    "VersionResolution",
+    "ensure_lockfile",
+    "inputs_from_workspace",
+    "lock_workspace",
+    "resolve_versions",
+]
