@@ -104,6 +104,7 @@ FIXTURE_RUNS = [
     ("kinds", "."),                      # proc-macro, links + build.rs, dylib/staticlib
     ("misc", "."),                       # no version, readme detection, metadata tables
     ("lenient", "."),                    # what only cargo's builds reject
+    ("altreg", "."),                     # registry = "name" via .cargo/config.toml
 ]
 
 
