@@ -119,30 +119,17 @@ def _cargo_home() -> Path:
 
 
 def default_registry_lookup(start: Path) -> RegistryLookup:
-    """Find ``[registries.<name>] index`` like cargo: ``CARGO_REGISTRIES_<NAME>_INDEX``, then
-    ``.cargo/config.toml`` (or ``config``) from ``start`` upwards, then ``$CARGO_HOME``."""
+    """Find ``[registries.<name>] index`` as cargo does (``CARGO_REGISTRIES_<NAME>_INDEX``,
+    then the ``.cargo/config.toml`` files seen from ``start``, then ``$CARGO_HOME``), through
+    :mod:`nocargo_py.config`; the configuration is read on the first lookup only."""
+    loaded: list = []
 
     def lookup(name: str) -> str | None:
-        env = os.environ.get("CARGO_REGISTRIES_" + name.upper().replace("-", "_") + "_INDEX")
-        if env:
-            return env
-        import tomli
+        if not loaded:
+            from .config import load_config
 
-        dirs = [start, *start.parents]
-        candidates = [d / ".cargo" for d in dirs] + [_cargo_home()]
-        for base in candidates:
-            for fname in ("config.toml", "config"):
-                f = base / fname
-                if f.is_file():
-                    try:
-                        data = tomli.loads(f.read_text())
-                    except Exception:  # noqa: BLE001 - config errors are config.py's business
-                        continue
-                    index = data.get("registries", {}).get(name, {}).get("index")
-                    if isinstance(index, str):
-                        return index
-                    break
-        return None
+            loaded.append(load_config(start))
+        return loaded[0].registry_index(name)
 
     return lookup
 
