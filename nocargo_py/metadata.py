@@ -143,4 +143,73 @@ def metadata_json(ws: Workspace) -> dict[str, Any]:
 
 def metadata_text(ws: Workspace) -> str:
     """The JSON text cargo prints (compact, UTF-8, one line, newline-terminated)."""
-    return json.dumps(metadata_json(ws), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return to_json_text(metadata_json(ws)) + "\n"
+
+
+def to_json_text(value: Any) -> str:
+    """Compact JSON as ``serde_json`` writes it (see :func:`ryu_float` for floats)."""
+    out: list[str] = []
+    _encode(value, out)
+    return "".join(out)
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(str(value))
+    elif isinstance(value, float):
+        out.append(ryu_float(value))
+    elif isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, dict):
+        out.append("{")
+        for i, (k, v) in enumerate(value.items()):
+            if i:
+                out.append(",")
+            out.append(json.dumps(str(k), ensure_ascii=False))
+            out.append(":")
+            _encode(v, out)
+        out.append("}")
+    else:
+        out.append("[")
+        for i, v in enumerate(value):
+            if i:
+                out.append(",")
+            _encode(v, out)
+        out.append("]")
+
+
+def ryu_float(value: float) -> str:
+    """A float as cargo's ``serde_json`` prints it (checked with cargo 1.95): ``null`` if not
+    finite, else the shortest round-trip digits — ``1.0``, ``0.00001``, ``1e+16``, ``1.5e-7``."""
+    import math
+
+    if not math.isfinite(value):
+        return "null"
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    sign = "-" if value < 0 else ""
+    mantissa, _, exp_text = repr(abs(value)).partition("e")
+    exp = int(exp_text) if exp_text else 0
+    int_part, _, frac_part = mantissa.partition(".")
+    digits = (int_part + frac_part).lstrip("0")
+    # decimal point position relative to the digit string (value = 0.DIGITS * 10**kk)
+    kk = len(int_part) + exp if int_part != "0" else exp - (len(frac_part) - len(frac_part.lstrip("0")))
+    digits = digits.rstrip("0") or "0"
+    length = len(digits)
+    if 0 <= kk - length and kk <= 16:  # integer: digits then zeros, ".0"
+        return f"{sign}{digits}{'0' * (kk - length)}.0"
+    if 0 < kk <= 16:
+        return f"{sign}{digits[:kk]}.{digits[kk:]}"
+    if -5 < kk <= 0:
+        return f"{sign}0.{'0' * -kk}{digits}"
+    e = kk - 1
+    exp_text = f"e+{e}" if e >= 0 else f"e{e}"
+    if length == 1:
+        return f"{sign}{digits}{exp_text}"
+    return f"{sign}{digits[0]}.{digits[1:]}{exp_text}"
