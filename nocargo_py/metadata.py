@@ -37,12 +37,15 @@ def toml_to_json(value: Any) -> Any:
 
 
 def _toml_datetime(value: Any) -> str:
-    if isinstance(value, _dt.datetime):
-        text = value.isoformat()
-        if value.tzinfo is not None and value.utcoffset() == _dt.timedelta(0):
-            text = text[: -len("+00:00")] + "Z"
-        return text
-    return value.isoformat()
+    """``toml_datetime``'s Display: fractional seconds without trailing zeros, UTC as ``Z``."""
+    text = value.isoformat()
+    if isinstance(value, _dt.datetime) and value.tzinfo is not None \
+            and value.utcoffset() == _dt.timedelta(0):
+        text = text[: -len("+00:00")] + "Z"
+    if getattr(value, "microsecond", 0):
+        frac = f".{value.microsecond:06d}"
+        text = text.replace(frac, frac.rstrip("0"), 1)
+    return text
 
 
 def _platform_display(key: str | None) -> str | None:
