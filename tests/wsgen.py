@@ -70,6 +70,11 @@ class GenCrate:
     deps: list[GenDep] = field(default_factory=list)
     resolver: str | None = None  # package.resolver (root package only)
     external: bool = False
+    crate_types: list[str] | None = None  # [lib] crate-type
+    lib_flags: dict = field(default_factory=dict)  # [lib] test/doctest/harness
+    build_path: str = "build.rs"
+    example_proc_macro: bool = False  # an example with crate-type = ["proc-macro"]
+    bench: bool = False
     explicit: set[str] = field(default_factory=set)  # optional deps used as `dep:`
 
     def feature_map_keys(self) -> list[str]:
@@ -169,8 +174,9 @@ def _write_crate(base: Path, crate: GenCrate, crates: list[GenCrate], extra: str
     lines = ["[package]", f'name = "{crate.name}"', 'version = "0.1.0"',
              f'edition = "{crate.edition}"']
     if crate.build_script:
-        lines.append('build = "build.rs"')
-        (d / "build.rs").write_text("fn main() {}\n")
+        lines.append(f'build = "{crate.build_path}"')
+        (d / crate.build_path).parent.mkdir(parents=True, exist_ok=True)
+        (d / crate.build_path).write_text("fn main() {}\n")
     if crate.links:
         lines.append(f'links = "{crate.links}"')
     if crate.resolver:
@@ -181,6 +187,10 @@ def _write_crate(base: Path, crate: GenCrate, crates: list[GenCrate], extra: str
             lines.append(f'name = "{crate.lib_name}"')
         if crate.lib == "proc-macro":
             lines.append("proc-macro = true")
+        if crate.crate_types:
+            lines.append("crate-type = " + _toml_list(crate.crate_types))
+        for key, value in crate.lib_flags.items():
+            lines.append(f"{key} = {_toml_value(value)}")
         (d / "src" / "lib.rs").write_text("")
     for name, req in crate.bins:
         lines.append("[[bin]]")
@@ -200,6 +210,13 @@ def _write_crate(base: Path, crate: GenCrate, crates: list[GenCrate], extra: str
     if crate.examples:
         (d / "examples").mkdir(exist_ok=True)
         (d / "examples" / "ex.rs").write_text("fn main() {}\n")
+    if crate.example_proc_macro:
+        (d / "examples").mkdir(exist_ok=True)
+        (d / "examples" / "pmex.rs").write_text("")
+        lines.append('[[example]]\nname = "pmex"\ncrate-type = ["proc-macro"]')
+    if crate.bench:
+        (d / "benches").mkdir(exist_ok=True)
+        (d / "benches" / "bb.rs").write_text("")
     if crate.features:
         lines.append("[features]")
         for fname, values in crate.features.items():
@@ -266,6 +283,15 @@ def workspaces(draw, min_crates: int = 3, max_crates: int = 15) -> GenWorkspace:
             tests=draw(st.integers(0, 2)) == 0 and not external,
             examples=draw(st.integers(0, 3)) == 0 and not external,
             external=external,
+            crate_types=(draw(st.sampled_from([["rlib"], ["lib", "cdylib"], ["cdylib"],
+                                                ["staticlib", "rlib"], ["dylib"]]))
+                         if lib == "lib" and draw(st.integers(0, 7)) == 0 else None),
+            lib_flags=({k: draw(st.booleans()) for k in draw(st.lists(
+                st.sampled_from(["test", "doctest", "harness"]), max_size=2, unique=True))}
+                if lib and draw(st.integers(0, 5)) == 0 else {}),
+            build_path=draw(st.sampled_from(["build.rs", "build.rs", "src/gen.rs"])),
+            example_proc_macro=draw(st.integers(0, 12)) == 0 and not external,
+            bench=draw(st.integers(0, 6)) == 0 and not external,
         ))
         nfeat = draw(st.integers(0, 4))
         for k in range(nfeat):
@@ -470,6 +496,9 @@ def invocations(draw, ws: GenWorkspace) -> Invocation:
     elif selection == 2 and member_crates:
         packages = [c.name for c in draw(st.lists(st.sampled_from(member_crates), min_size=1,
                                                   max_size=2, unique_by=lambda c: c.name))]
+        externals = [c for c in ws.crates if c.external]
+        if externals and draw(st.integers(0, 3)) == 0:
+            packages = [draw(st.sampled_from(externals)).name]
     features: list[str] = []
     if draw(st.booleans()):
         pool: list[str] = []

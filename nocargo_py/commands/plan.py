@@ -220,10 +220,11 @@ def _validate_profile_overrides(profiles: Profiles, resolution: FeatureResolutio
         for pid in ids:
             matching = [s for s, p in parsed if p.matches(pid)]
             if len(matching) > 1:
+                where = f" ({pid.source.url})" if pid.source.is_path() else ""
                 raise NocargoError(
                     f"multiple package overrides in profile `{name}` match package "
-                    f"`{pid.name} v{pid.version}`",
-                    notes=("found package specs: " + ", ".join(matching),))
+                    f"`{pid.name} v{pid.version}{where}`",
+                    notes=("found package specs: " + ", ".join(sorted(matching)),))
             found.update(matching)
         if name == profiles.requested:
             for s, _ in parsed:

@@ -125,7 +125,7 @@ class UnitFor:
     def with_dependency(self, parent: "Unit", dep_target: Target, root: str | None) -> "UnitFor":
         dep_for_host = _for_host(dep_target)
         host_features = (self.host_features or _is_custom_build(parent.target)
-                         or dep_target.is_proc_macro)
+                         or _is_proc_macro(dep_target))
         return UnitFor(self.host or dep_for_host, host_features,
                        True if dep_for_host else self.always_unwind, root)
 
@@ -141,8 +141,14 @@ def _is_custom_build(target: Target) -> bool:
     return target.kind is TargetKind.BUILD_SCRIPT
 
 
+def _is_proc_macro(target: Target) -> bool:
+    """Cargo's ``Target::proc_macro``: a lib *or example* with crate type ``proc-macro``."""
+    return (target.kind in (TargetKind.LIB, TargetKind.EXAMPLE)
+            and "proc-macro" in target.crate_types)
+
+
 def _for_host(target: Target) -> bool:
-    return _is_custom_build(target) or target.is_proc_macro
+    return _is_custom_build(target) or _is_proc_macro(target)
 
 
 _CRATE_TYPE_ORDER = {"bin": 0, "lib": 1, "rlib": 2, "dylib": 3, "cdylib": 4, "staticlib": 5,
@@ -570,7 +576,7 @@ def _new_units(state: _State, pkg: ResolvedPackage, target: Target, initial: Com
     mode = initial
     if initial is CompileMode.TEST and target.kind is TargetKind.EXAMPLE and not _tested(target):
         mode = CompileMode.BUILD
-    fk = FeaturesFor.HOST if target.is_proc_macro else FeaturesFor.NORMAL
+    fk = FeaturesFor.HOST if _is_proc_macro(target) else FeaturesFor.NORMAL
     features = state.features(pkg.package_id, fk)
     out = []
     for kind in explicit_kinds:
@@ -610,10 +616,10 @@ def build_unit_graph(
     for root in roots:
         kind = root.kind
         if root.mode.is_any_test or intent is Intent.TEST:
-            unit_for = UnitFor.host_test(kind) if root.target.is_proc_macro else UnitFor.test(kind)
+            unit_for = UnitFor.host_test(kind) if _is_proc_macro(root.target) else UnitFor.test(kind)
         elif _is_custom_build(root.target):
             unit_for = UnitFor.host_unit(False, kind)
-        elif root.target.is_proc_macro:
+        elif _is_proc_macro(root.target):
             unit_for = UnitFor.host_unit(True, kind)
         else:
             unit_for = UnitFor.normal(kind)
