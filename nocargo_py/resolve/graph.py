@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=None)
 def package_id_key(pkg_id: PackageId) -> tuple:
     """Cargo's ``PackageId`` order: name, version (SemVer incl. build), source."""
     try:
@@ -292,6 +293,7 @@ def _reachable(roots: Iterable[PackageId], edges: Mapping[PackageId, tuple[Edge,
 # --------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=None)
 def _source_identity(source: SourceId) -> tuple:
     return source.canonical().sort_key()
 

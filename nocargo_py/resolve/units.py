@@ -229,17 +229,25 @@ class Unit:
     features: tuple[str, ...]
     dep_hash: tuple | None = None  # None before cargo's second pass
     serial: int = 0
+    _ident: tuple | None = field(default=None, repr=False)
+    _sort_key: tuple | None = field(default=None, repr=False)
 
     @property
     def ident(self) -> tuple:
-        return (self.pkg.package_id, self.target, self.profile.comparable(), self.kind,
-                self.mode, self.features, self.dep_hash)
+        """What cargo compares for unit identity (profiles compare without name/markers)."""
+        if self._ident is None:
+            self._ident = (self.pkg.package_id, self.target, self.profile.comparable(),
+                           self.kind, self.mode, self.features, self.dep_hash)
+        return self._ident
 
     @property
     def sort_key(self) -> tuple:
-        return (package_id_key(self.pkg.package_id), _target_key(self.target),
-                self.profile.sort_key(), _kind_key(self.kind), int(self.mode), self.features,
-                self.dep_hash or ())
+        """Cargo's derived ``Ord`` on units (``dep_hash`` replaced by a stable stand-in)."""
+        if self._sort_key is None:
+            self._sort_key = (package_id_key(self.pkg.package_id), _target_key(self.target),
+                              self.profile.sort_key(), _kind_key(self.kind), int(self.mode),
+                              self.features, self.dep_hash or ())
+        return self._sort_key
 
     @property
     def package_id(self) -> PackageId:
