@@ -80,11 +80,24 @@ def _config_get(config, key: str):
 
 def registry_loader(registries, git=None) -> Callable[[SourceId], PackageSource]:
     """Map non-local sources to package sources: registries through the index's
-    ``Registries`` (``registries.get(source)``), git sources through ``git``."""
+    ``Registries`` (``registries.get(source)``; locked dependencies first look in its
+    on-disk cache, without network, as cargo does), git sources through ``git``."""
+    cached = None
+    if not getattr(registries, "offline", True) and getattr(registries, "index_dir", None) is None:
+        from ..index.registries import Registries
+
+        cached = Registries(config=registries.config, cache_root=registries.cache_root,
+                            offline=True, shell=registries.shell)
 
     def load(source: SourceId) -> PackageSource:
         if source.is_registry():
-            return RegistrySource(registries.get(source), source)
+            view = None
+            if cached is not None:
+                try:
+                    view = cached.get(source)
+                except NocargoError:
+                    view = None
+            return RegistrySource(registries.get(source), source, cached=view)
         if source.is_git():
             if git is None:
                 raise NocargoError(

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Protocol, Sequence
 
 from ..errors import NocargoError
-from ..index import NoSuchCrate, RegistryIndex
+from ..index import NoSuchCrate, OfflineMissing, RegistryIndex
 from ..index.types import IndexVersion
 from ..lockfile import package_sort_key
 from ..semver_req import Version, VersionReq
@@ -60,9 +60,21 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 
 
+_SOURCE_KEYS: dict[int, tuple[SourceId, tuple]] = {}
+
+
 def source_key(source: SourceId) -> tuple:
-    """Cargo's ``SourceId`` equality: kind (git: reference), canonical URL; never ``precise``."""
-    return _source_key(source.canonical() if source.is_crates_io() else source.without_precise())
+    """Cargo's ``SourceId`` equality: kind (git: reference), canonical URL; never ``precise``.
+
+    Memoised per object (source ids are shared by every dependency that names them; hashing
+    a frozen dataclass on every look-up would dominate the resolver's run time).
+    """
+    hit = _SOURCE_KEYS.get(id(source))
+    if hit is not None and hit[0] is source:
+        return hit[1]
+    key = _source_key(source.canonical() if source.is_crates_io() else source.without_precise())
+    _SOURCE_KEYS[id(source)] = (source, key)
+    return key
 
 
 @functools.lru_cache(maxsize=None)
@@ -304,27 +316,64 @@ class PackageSource(Protocol):
 
 
 class RegistrySource:
-    """A registry (any :class:`~nocargo_py.index.RegistryIndex`) as a package source."""
+    """A registry (any :class:`~nocargo_py.index.RegistryIndex`) as a package source.
 
-    def __init__(self, index: RegistryIndex, source_id: SourceId | None = None) -> None:
+    ``cached`` (optional) is a cache-only view of the same registry: a dependency locked to
+    a version reads the cached index file when that version is in it, without touching the
+    network — as cargo does for a locked registry — and falls back to ``index`` otherwise.
+    """
+
+    def __init__(self, index: RegistryIndex, source_id: SourceId | None = None, *,
+                 cached: RegistryIndex | None = None) -> None:
         self.index = index
+        self.cached_index = cached
         self.source_id = (source_id or index.source_id).canonical()
         self._cache: dict[str, tuple[Candidate, ...]] = {}
+        self._from_cache: dict[str, tuple[Candidate, ...]] = {}
+        self.offline_missing: set[str] = set()
 
     def candidates(self, name: str) -> Sequence[Candidate]:
         cached = self._cache.get(name)
         if cached is not None:
             return cached
-        try:
-            versions = self.index.versions(name)
-        except NoSuchCrate:
-            versions = ()
-        out = tuple(self._candidate(iv) for iv in versions if iv.name == name)
+        out = self._read(self.index, name, record_missing=True)
         self._cache[name] = out
         return out
 
-    def _candidate(self, iv: IndexVersion) -> Candidate:
-        index, name, version = self.index, iv.name, iv.version
+    def locked_candidates(self, name: str, version: Version) -> Sequence[Candidate]:
+        """Candidates for a dependency locked to ``version``: from the cache if it lists
+        that version (no network), otherwise from the index (cargo's lazy update)."""
+        if name in self._cache:
+            return self.candidates(name)
+        text = str(version)
+        key = (name, text)
+        found = self._from_cache.get(key)
+        if found is None:
+            index = self.cached_index or self.index
+            found = self._read(index, name, record_missing=self.cached_index is None,
+                               only=text)
+            self._from_cache[key] = found
+        if found:
+            return found
+        return self.candidates(name)
+
+    def _read(self, index: RegistryIndex, name: str, *, record_missing: bool,
+              only: str | None = None) -> tuple[Candidate, ...]:
+        try:
+            versions = index.versions(name)
+        except NoSuchCrate:
+            versions = ()
+        except OfflineMissing:
+            # as cargo offline: a crate whose index file is not available is treated as
+            # absent (resolution may then pick other versions); failures mention it
+            if record_missing:
+                self.offline_missing.add(name)
+            versions = ()
+        return tuple(self._candidate(index, iv) for iv in versions
+                     if iv.name == name and (only is None or iv.version == only))
+
+    def _candidate(self, index: RegistryIndex, iv: IndexVersion) -> Candidate:
+        name, version = iv.name, iv.version
         return Candidate(
             PackageId(name, version, self.source_id),
             parse_version(version),
@@ -335,10 +384,19 @@ class RegistrySource:
             lambda: index.summary(name, version),
         )
 
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Fetch the files of ``names`` not loaded yet, concurrently where possible."""
+        todo = [n for n in names if n not in self._cache]
+        if len(todo) > 1:
+            try:
+                self.index.prefetch(todo)
+            except NocargoError:
+                pass  # reported when the crate is queried
+
     def is_complete(self, name: str) -> bool:
         try:
             return self.index.is_complete(name)
-        except NoSuchCrate:
+        except (NoSuchCrate, OfflineMissing):
             return True
 
     def describe(self) -> str:
@@ -399,6 +457,13 @@ class PackageRegistry:
         self._valid: dict[tuple, bool] = {}
 
     # -- sources -----------------------------------------------------------------------------
+    def offline_missing(self) -> list[str]:
+        """Crates whose index data was not available (offline / vendored), sorted."""
+        names: set[str] = set()
+        for src in self._sources.values():
+            names |= getattr(src, "offline_missing", set())
+        return sorted(names)
+
     def source(self, source_id: SourceId) -> PackageSource:
         """The (memoised) package source for ``source_id``."""
         key = source_key(source_id)
@@ -410,6 +475,24 @@ class PackageRegistry:
 
     def describe_source(self, source_id: SourceId) -> str:
         return describe_source(source_id)
+
+    def prefetch(self, deps: Iterable[Dep]) -> None:
+        """Load the index files of these dependencies' crates concurrently (a network
+        registry fetches them in parallel; local data ignores this). Errors surface later,
+        when a file is actually queried."""
+        by_source: dict[tuple, tuple[SourceId, set[str]]] = {}
+        for dep in deps:
+            if dep.source.is_registry() and not dep.is_locked:
+                entry = by_source.setdefault(source_key(dep.source), (dep.source, set()))
+                entry[1].add(dep.name)
+        for source_id, names in by_source.values():
+            try:
+                src = self.source(source_id)
+                prefetch = getattr(src, "prefetch", None)
+                if prefetch is not None:
+                    prefetch(names)
+            except NocargoError:
+                pass
 
     # -- previous lock ---------------------------------------------------------------------------
     def clear_lock(self) -> None:
@@ -559,7 +642,10 @@ class PackageRegistry:
         if len(patches) == 1 and dep.is_locked:
             return patches
         source = self.source(dep.source)
-        versions = source.candidates(dep.name)
+        if dep.locked is not None and hasattr(source, "locked_candidates"):
+            versions = source.locked_candidates(dep.name, dep.locked)
+        else:
+            versions = source.candidates(dep.name)
         if not dep.is_locked and not source.is_complete(dep.name):
             raise NocargoError(
                 f"the index data for `{dep.name}` ({source.describe()}) lists only some versions "

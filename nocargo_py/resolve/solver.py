@@ -24,6 +24,7 @@ dependencies are pulled in); the feature resolver proper lives in ``features.py`
 
 from __future__ import annotations
 
+import functools
 import heapq
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Mapping, Sequence
@@ -71,6 +72,7 @@ def _partial(text: str) -> tuple[int, int | None, int | None] | None:
     return (nums[0], nums[1] if len(nums) > 1 else None, nums[2] if len(nums) > 2 else None)
 
 
+@functools.lru_cache(maxsize=4096)
 def rust_version_compatible(rust_version: str, rustc: tuple[int, int | None, int | None]) -> bool:
     """cargo's ``RustVersion::is_compatible_with``: ``^rust_version`` matches ``rustc``."""
     msrv = _partial(rust_version)
@@ -111,7 +113,7 @@ class VersionPreferences:
         if candidate.rust_version is None:
             return len(self.rust_versions)
         return sum(1 for rv in self.rust_versions
-                   if rust_version_compatible(candidate.rust_version, rv))
+                   if rust_version_compatible(candidate.rust_version, tuple(rv)))
 
     def sort(self, candidates: list[Candidate]) -> list[Candidate]:
         """Preferred first, then most rust-version compatible, then highest version."""
@@ -520,6 +522,7 @@ class _Queryer:
         if cached is not None:
             return cached
         used_features, deps = _resolve_features(parent, summary, opts)
+        self.registry.prefetch(dep for dep, _ in deps)
         infos = []
         for dep, features in deps:
             try:

@@ -236,7 +236,19 @@ def resolve_versions(
     registry.lock_patches()
     roots = [RootRequest(registry.lock(member)) for member in inputs.members]
     replacements = _lock_replacements(inputs, previous, keep)
-    resolution = solve(roots, registry, prefs, replacements)
+    try:
+        resolution = solve(roots, registry, prefs, replacements)
+    except NocargoError as err:
+        missing = registry.offline_missing()
+        if missing:
+            shown = ", ".join(f"`{n}`" for n in missing[:10]) + (", ..." if len(missing) > 10 else "")
+            err.notes = tuple(err.notes) + (
+                f"note: index data was not available for {shown} (offline or vendored index); "
+                "such crates count as nonexistent, which can cause surprising resolution "
+                "failures",
+                "help: retry without --offline / --index-dir, or vendor the missing index "
+                "files")
+        raise
 
     used = set(resolution.packages)
     unused = tuple(c for _, c in registry.patch_candidates() if c.key not in used)
@@ -346,6 +358,9 @@ def _register_previous_locks(inputs: LockInputs, local: _LocalPackages,
                              keep: Callable[[PackageId], bool]) -> None:
     """cargo's ``register_previous_locks``: lock what can stay locked, poison what changed."""
     nodes = [p.id for p in previous.packages]
+    nodes_by_name: dict[str, list[PackageId]] = {}
+    for pid in nodes:
+        nodes_by_name.setdefault(pid.name, []).append(pid)
     deps_of = {pid_key(p.id): p.dependencies for p in previous.packages}
     avoid: set[tuple] = set()
 
@@ -382,7 +397,7 @@ def _register_previous_locks(inputs: LockInputs, local: _LocalPackages,
                 if pkg is not None:
                     path_deps.append(pkg)
                     continue
-            if any(dep.matches_ignoring_source(pid) for pid in nodes):
+            if any(dep.matches_ignoring_source(pid) for pid in nodes_by_name.get(dep.name, ())):
                 continue
             dep_source = source_key(dep.source)
             for pid in nodes:
