@@ -126,5 +126,8 @@ def test_update_matches_cargo(data, before: World) -> None:
     old, ours, theirs = compare_update(before, after)
     assume(old is not None)  # cargo could not lock the first world
     assert_same(after, ours, theirs)
-    if before == after:
-        assert ours.lock == old, "an up-to-date lock file must not change"
+    names = [line for line in old.splitlines() if line.startswith("name = ")]
+    if before == after and len(names) == len(set(names)):
+        # an up-to-date lock file must not change (with several versions of one crate
+        # cargo may move a requirement to the first matching locked version)
+        assert ours.lock == old
