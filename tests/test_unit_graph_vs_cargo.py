@@ -134,6 +134,15 @@ def first_difference(ours: dict, theirs: dict) -> str:
     return "\n".join(lines)
 
 
+def _first_error(text: str, base: Path) -> str:
+    """The first ``error:`` line, with the temporary directory replaced."""
+    for line in text.splitlines():
+        line = line.split(": ", 1)[1] if line.startswith(("cargo: ", "nocargo-py (")) else line
+        if line.startswith("error:"):
+            return line.replace(str(base), "$BASE")
+    return text
+
+
 def _keep(base: Path, inv: wsgen.Invocation) -> str:
     """With NOCARGO_KEEP_FAILURES=DIR, copy a failing workspace there (for debugging)."""
     keep = os.environ.get("NOCARGO_KEEP_FAILURES")
@@ -154,7 +163,10 @@ def check(base: Path, inv: wsgen.Invocation) -> None:
     note(f"command: {'test --no-run' if inv.tests else 'build'} {' '.join(inv.cargo_args())}")
     if isinstance(theirs, str) or isinstance(ours, str):
         if isinstance(theirs, str) and isinstance(ours, str):
-            return  # both reject the input
+            # both reject the input: with the same message
+            assert _first_error(ours, base) == _first_error(theirs, base), (
+                f"different errors:\n{ours}\n{theirs}" + _keep(base, inv))
+            return
         raise AssertionError(
             "only one tool failed:\n" + (theirs if isinstance(theirs, str) else ours)
             + _keep(base, inv))

@@ -417,10 +417,15 @@ def _closure(
                 notes=("help: a dependency with that name exists but it is required "
                        "dependency and only optional dependencies can be used as features.",))
         dname = via.name if via is not None else pid.name
+        req = via.req if via is not None else "*"
         return NocargoError(
-            f"failed to select a version for `{dname}` which could resolve this conflict",
-            notes=(f"package `{parent.name}` depends on `{dname}` with feature `{feat}` but "
-                   f"`{dname}` does not have that feature.",))
+            f"failed to select a version for `{dname}`.",
+            notes=(f"    ... required by package `{_describe(parent, graph)}`",
+                   f"versions that meet the requirements `{req}` are: {pid.version}", "",
+                   f"package `{parent.name}` depends on `{dname}` with feature `{feat}` but "
+                   f"`{dname}` does not have that feature.", "",
+                   f"failed to select a version for `{dname}` which could resolve this "
+                   "conflict"))
 
     def require_feature(feat: str) -> None:
         if feat in feats:
