@@ -453,6 +453,7 @@ class Invocation:
     manifest_dir: str  # relative to the base dir ("ws" = the workspace root)
     packages: list[str]
     workspace: bool
+    exclude: list[str]
     features: list[str]
     all_features: bool
     no_default_features: bool
@@ -466,6 +467,8 @@ class Invocation:
             args += ["-p", p]
         if self.workspace:
             args.append("--workspace")
+        for e in self.exclude:
+            args += ["--exclude", e]
         if self.features:
             args += ["--features", " ".join(self.features)]
         if self.all_features:
@@ -491,14 +494,21 @@ def invocations(draw, ws: GenWorkspace) -> Invocation:
     selection = draw(st.integers(0, 2))
     packages: list[str] = []
     workspace = False
+    exclude: list[str] = []
     if selection == 1:
         workspace = True
+        if member_crates and draw(st.integers(0, 3)) == 0:
+            name = draw(st.sampled_from(member_crates)).name
+            exclude = [draw(st.sampled_from([name, name[:2] + "*"]))]
     elif selection == 2 and member_crates:
         packages = [c.name for c in draw(st.lists(st.sampled_from(member_crates), min_size=1,
                                                   max_size=2, unique_by=lambda c: c.name))]
         externals = [c for c in ws.crates if c.external]
         if externals and draw(st.integers(0, 3)) == 0:
             packages = [draw(st.sampled_from(externals)).name]
+        elif draw(st.integers(0, 5)) == 0:
+            packages = [draw(st.sampled_from([packages[0][:2] + "*", packages[0] + "@0.1",
+                                              packages[0] + ":0.1.0"]))]
     features: list[str] = []
     if draw(st.booleans()):
         pool: list[str] = []
@@ -511,7 +521,7 @@ def invocations(draw, ws: GenWorkspace) -> Invocation:
                                     [TARGETS[1], TARGETS[2]], [TARGETS[0], TARGETS[2]]]))
     profiles = [None, None, "release"] + (["custom"] if "custom" in ws.profiles else [])
     return Invocation(
-        manifest_dir=manifest_dir, packages=packages, workspace=workspace,
+        manifest_dir=manifest_dir, packages=packages, workspace=workspace, exclude=exclude,
         features=features, all_features=draw(st.integers(0, 3)) == 0,
         no_default_features=draw(st.integers(0, 3)) == 0,
         targets=targets, profile=draw(st.sampled_from(profiles)), tests=draw(st.booleans()),

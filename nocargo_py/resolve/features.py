@@ -260,6 +260,14 @@ def select_packages(ws: Workspace, selection: PackageSelection) -> list[PackageI
                 continue
             specs.append(_spec_of(mid))
     elif selection.workspace:
+        # `--workspace -p X`: X must be a member (cargo's emit_packages_not_found_within_workspace)
+        for text in selection.packages:
+            if _is_glob(text):
+                if not any(fnmatch.fnmatchcase(m.name, text) for m in members):
+                    raise NocargoError(f"package pattern(s) `{text}` not found in workspace "
+                                       f"`{ws.root}`")
+            elif not any(PackageIdSpec.parse(text).matches(m) for m in members):
+                raise NocargoError(f"package(s) `{text}` not found in workspace `{ws.root}`")
         specs = [_spec_of(m) for m in members]
     elif selection.packages:
         specs = []
@@ -268,7 +276,7 @@ def select_packages(ws: Workspace, selection: PackageSelection) -> list[PackageI
                 matched = [m for m in members if fnmatch.fnmatchcase(m.name, text)]
                 if not matched:
                     raise NocargoError(f"package pattern(s) `{text}` not found in workspace "
-                                       f"`{ws.root_manifest}`")
+                                       f"`{ws.root}`")
                 specs.extend(_spec_of(m) for m in matched)
             else:
                 specs.append(PackageIdSpec.parse(text))
