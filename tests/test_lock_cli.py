@@ -1,0 +1,187 @@
+"""``nocargo-py lock`` as a command: files written or left alone, flags, and errors a person
+can act on (exit 101, one ``error:`` line plus the explanation, never a traceback).
+
+The registry is a loopback sparse server (``tests/sparse_server.py``); that cargo reports
+the same situations is checked in ``test_lock_sources_cargo.py`` (slow tier).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from sparse_server import RegistryBuilder, cargo_config_for, serve_registry
+
+ROOT = '[package]\nname = "root"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n'
+
+
+@pytest.fixture
+def world(tmp_path):
+    """(registry builder, workspace dir, run) — ``run(*args)`` runs the CLI in the workspace."""
+    reg = RegistryBuilder(tmp_path / "index")
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "lib.rs").write_text("")
+    servers = []
+
+    def publish(name, version, deps=(), **kw):
+        cksum = hashlib.sha256(f"{name}{version}".encode()).hexdigest()
+        reg.add(name, version, deps=[{"name": n, "req": r} for n, r in deps], crate=False,
+                extra={"cksum": cksum}, **kw)
+
+    def run(*args):
+        if not servers:
+            server = serve_registry(tmp_path / "index")
+            servers.append(server)
+            srv = server.__enter__()
+            (ws / ".cargo").mkdir(exist_ok=True)
+            (ws / ".cargo" / "config.toml").write_text(cargo_config_for(srv))
+        return run_cli(*args, cwd=ws, env={"NOCARGO_PY_CACHE_DIR": str(tmp_path / "cache"),
+                                          "CARGO_HOME": str(tmp_path / "home")})
+
+    yield publish, ws, run
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+def _no_traceback(res) -> None:
+    assert "Traceback" not in res.stderr and "internal error" not in res.stderr, res.stderr
+
+
+def _error(res) -> str:
+    """stderr from the ``error:`` line on (status lines such as ``Updating`` come first)."""
+    at = res.stderr.find("error: ")
+    assert at >= 0, res.stderr
+    return res.stderr[at:]
+
+
+def test_lock_creates_the_file_then_leaves_it_alone(world):
+    publish, ws, run = world
+    publish("a", "1.0.0")
+    publish("a", "1.1.0")
+    (ws / "Cargo.toml").write_text(ROOT + 'a = "1"\n')
+    res = run("lock")
+    assert res.returncode == 0, res.stderr
+    assert "Locking 1 package to latest compatible version" in res.stderr
+    lock = ws / "Cargo.lock"
+    text = lock.read_text()
+    assert 'name = "a"\nversion = "1.1.0"' in text
+    stamp = lock.stat().st_mtime_ns
+    os.utime(lock, ns=(stamp - 10**9, stamp - 10**9))
+    res = run("lock")
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+    assert lock.read_text() == text
+    assert lock.stat().st_mtime_ns == stamp - 10**9  # not rewritten
+
+
+def test_update_reports_what_changes(world):
+    publish, ws, run = world
+    publish("a", "1.0.0")
+    publish("b", "0.1.0")
+    (ws / "Cargo.toml").write_text(ROOT + 'a = "1"\n')
+    assert run("lock").returncode == 0
+    publish("a", "1.2.0")
+    (ws / "Cargo.toml").write_text(ROOT + 'a = "1.2"\nb = "0.1"\n')
+    res = run("lock")
+    assert res.returncode == 0, res.stderr
+    assert "Updating a v1.0.0 -> v1.2.0" in res.stderr
+    assert "Adding b v0.1.0" in res.stderr
+
+
+def test_dry_run_and_stdout_write_nothing(world):
+    publish, ws, run = world
+    publish("a", "1.0.0")
+    (ws / "Cargo.toml").write_text(ROOT + 'a = "1"\n')
+    res = run("lock", "--dry-run")
+    assert res.returncode == 0 and "not updating lockfile due to dry run" in res.stderr
+    assert not (ws / "Cargo.lock").exists()
+    res = run("lock", "--stdout")
+    assert res.returncode == 0 and res.stdout.startswith("# This file is automatically @generated")
+    assert not (ws / "Cargo.lock").exists()
+
+
+def test_locked_without_a_lock_file(world):
+    publish, ws, run = world
+    publish("a", "1.0.0")
+    (ws / "Cargo.toml").write_text(ROOT + 'a = "1"\n')
+    res = run("--locked", "lock")
+    assert res.returncode == 101
+    assert _error(res).startswith("error: cannot create the lock file ")
+    assert "because --locked was passed to prevent this" in res.stderr
+    _no_traceback(res)
+    assert not (ws / "Cargo.lock").exists()
+
+
+def test_conflicting_exact_requirements_are_explained(world):
+    publish, ws, run = world
+    publish("a", "1.0.0")
+    publish("a", "1.1.0")
+    publish("b", "1.0.0", [("a", "=1.1.0")])
+    (ws / "Cargo.toml").write_text(ROOT + 'a = "=1.0.0"\nb = "1"\n')
+    res = run("lock")
+    assert res.returncode == 101
+    _no_traceback(res)
+    err = _error(res)
+    assert err.startswith("error: failed to select a version for `a`.")
+    assert "required by package `b v1.0.0`" in err
+    assert "versions that meet the requirements `=1.1.0` are: 1.1.0" in err
+    assert "previously selected package `a v1.0.0`" in err
+    assert 'which satisfies dependency `a = "=1.0.0"` of package `root v0.1.0' in err
+    assert not (ws / "Cargo.lock").exists()
+
+
+def test_missing_crate_names_who_wants_it(world):
+    publish, ws, run = world
+    publish("a", "1.0.0", [("nope", "1")])
+    (ws / "Cargo.toml").write_text(ROOT + 'a = "1"\n')
+    res = run("lock")
+    assert res.returncode == 101
+    _no_traceback(res)
+    assert _error(res).startswith("error: no matching package named `nope` found")
+    assert "required by package `a v1.0.0`" in res.stderr
+
+
+def test_no_version_matches(world):
+    publish, ws, run = world
+    publish("a", "1.0.0")
+    publish("a", "2.0.0-rc.1")
+    (ws / "Cargo.toml").write_text(ROOT + 'a = "2"\n')
+    res = run("lock")
+    assert res.returncode == 101
+    _no_traceback(res)
+    assert _error(res).startswith('error: failed to select a version for the requirement `a = "^2"`')
+    assert "candidate versions found which didn't match: 2.0.0-rc.1, 1.0.0" in res.stderr
+    assert 'a = { version = "2.0.0-rc.1" }' in res.stderr
+
+
+def test_links_clash_is_explained(world):
+    publish, ws, run = world
+    publish("x-sys", "1.0.0", links="x")
+    publish("y-sys", "1.0.0", links="x")
+    (ws / "Cargo.toml").write_text(ROOT + 'x-sys = "1"\ny-sys = "1"\n')
+    res = run("lock")
+    assert res.returncode == 101
+    _no_traceback(res)
+    assert "links to the native library `x`" in res.stderr
+    assert "only one package in the dependency graph may specify the same links value" in res.stderr
+
+
+def test_offline_without_cached_index_data(world, tmp_path):
+    publish, ws, run = world
+    publish("a", "1.0.0")
+    (ws / "Cargo.toml").write_text(ROOT + 'a = "1"\n')
+    res = run("--offline", "lock")
+    assert res.returncode == 101
+    _no_traceback(res)
+    assert "no matching package named `a` found" in res.stderr
+    assert "index data was not available for `a`" in res.stderr
+    # online once fills the cache; offline then works
+    assert run("lock").returncode == 0
+    (ws / "Cargo.lock").unlink()
+    res = run("--offline", "lock")
+    assert res.returncode == 0, res.stderr
+    assert (ws / "Cargo.lock").exists()
