@@ -39,6 +39,7 @@ class Setup:
         self.ws = base / "ws"
         self.ws.mkdir()
         self.runs = 0
+        self.lock_config_extra = ""  # more `.cargo/config.toml` text (e.g. [registries])
 
     def publish(self, name: str, version: str, deps=(), **kw) -> None:
         import hashlib
@@ -65,13 +66,16 @@ class Setup:
         self.index.mkdir(exist_ok=True)
         with serve_registry(self.index) as server:
             set_registry_config(self.ws, server)
+            config = self.ws / ".cargo" / "config.toml"
+            config.write_text(config.read_text() + self.lock_config_extra)
             ours = our_lock(self.ws, self.base / f"cache{self.runs}")
             theirs = cargo_lock(self.ws, self.base / f"home{self.runs}", *cargo_args)
         if not theirs.ok:
             if old is not None:
                 lock.write_text(old)
             (self.ws / ".cargo" / "config.toml").write_text(
-                local_registry_config(self.index, self.base / f"lr{self.runs}"))
+                local_registry_config(self.index, self.base / f"lr{self.runs}")
+                + self.lock_config_extra)
             theirs = cargo_lock(self.ws, self.base / f"home-lr{self.runs}", *cargo_args)
             assert not theirs.ok
         return ours, theirs
@@ -267,3 +271,18 @@ def test_workspace_with_members_and_path_dependencies(setup):
                   '[dependencies]\na = "1"\n\n[dev-dependencies]\na = "0.2"\n')
     lock = same(*setup.lock())
     assert lock.count('name = "a"') == 3
+
+
+def test_alternative_sparse_registry(setup):
+    setup.publish("a", "1.0.0")
+    alt = RegistryBuilder(setup.base / "alt")
+    alt.add("x", "0.3.0", deps=[{"name": "a", "req": "1", "registry": "https://github.com/rust-lang/crates.io-index"}],
+            crate=False, extra={"cksum": "ab" * 32})
+    alt.add("x", "0.3.1", crate=False, extra={"cksum": "cd" * 32}, yanked=True)
+    with serve_registry(setup.base / "alt") as alt_server:
+        setup.package("", ROOT + '[dependencies]\nx = { version = "0.3", registry = "alt" }\na = "1"\n')
+        extra = f'\n[registries.alt]\nindex = "{alt_server.index_url}"\n'
+        setup.lock_config_extra = extra
+        ours, theirs = setup.lock()
+    lock = same(ours, theirs)
+    assert f'source = "{alt_server.index_url}"' in lock and 'version = "0.3.0"' in lock

@@ -67,7 +67,7 @@ def assert_same(world: World, ours, theirs) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=150 if is_ci_profile() else 25, deadline=None,
+@settings(max_examples=300 if is_ci_profile() else 25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(world=worlds())
 def test_generate_lockfile_matches_cargo(world: World) -> None:
