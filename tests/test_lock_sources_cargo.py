@@ -286,3 +286,29 @@ def test_alternative_sparse_registry(setup):
         ours, theirs = setup.lock()
     lock = same(ours, theirs)
     assert f'source = "{alt_server.index_url}"' in lock and 'version = "0.3.0"' in lock
+
+
+def test_patch_whose_version_changed_is_unlocked(setup):
+    setup.publish("a", "1.0.0")
+    setup.publish("b", "1.0.0", [("a", "1")])
+    setup.package("patched/a", '[package]\nname = "a"\nversion = "1.0.5"\nedition = "2021"\n')
+    setup.package("", ROOT + '[dependencies]\nb = "1"\n\n[patch.crates-io]\na = { path = "patched/a" }\n')
+    same(*setup.lock())
+    setup.package("patched/a", '[package]\nname = "a"\nversion = "1.0.6"\nedition = "2021"\n')
+    lock = same(*setup.lock("update", "--workspace", keep=True))
+    assert 'name = "a"\nversion = "1.0.6"' in lock
+
+
+def test_path_dependency_version_bump_and_removed_dependency(setup):
+    setup.publish("a", "1.0.0")
+    setup.publish("a", "1.1.0")
+    setup.publish("c", "0.5.0")
+    setup.package("local", '[package]\nname = "local"\nversion = "0.1.0"\nedition = "2021"\n\n'
+                  '[dependencies]\na = "1"\nc = "0.5"\n')
+    setup.package("", ROOT + '[dependencies]\nlocal = { path = "local" }\n')
+    same(*setup.lock())
+    setup.publish("a", "1.2.0")
+    setup.package("local", '[package]\nname = "local"\nversion = "0.2.0"\nedition = "2021"\n\n'
+                  '[dependencies]\na = "1"\n')
+    lock = same(*setup.lock("update", "--workspace", keep=True))
+    assert 'name = "local"\nversion = "0.2.0"' in lock and 'name = "c"' not in lock
