@@ -8,6 +8,7 @@ of reason (conflict, missing crate or version, links clash, missing feature).
 
 from __future__ import annotations
 
+import random
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,6 +19,10 @@ from hypothesis import HealthCheck, example, given, settings
 from conftest import is_ci_profile
 from sparse_server import serve_registry
 from test_versions_support import (
+    DepSpec,
+    MemberSpec,
+    VersionSpec,
+    _dedupe,
     World,
     cargo_lock,
     local_registry_config,
@@ -71,5 +76,42 @@ def assert_same(world: World, ours, theirs) -> None:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(world=worlds())
 def test_generate_lockfile_matches_cargo(world: World) -> None:
+    ours, theirs = compare_generate(world)
+    assert_same(world, ours, theirs)
+
+
+def larger_world(seed: int, ncrates: int = 20, nversions: int = 10) -> World:
+    """A bigger random registry (seeded): many versions per crate, exact pins, ranges and a
+    few ``links``, so that deep backtracking happens."""
+    rng = random.Random(seed)
+    names = [f"k{i:02d}" for i in range(ncrates)]
+    published: dict[str, list[str]] = {}
+    for name in names:
+        versions: set[str] = set()
+        while len(versions) < nversions:
+            versions.add(f"{rng.choice([0, 1, 1, 2])}.{rng.randint(0, 4)}.{rng.randint(0, 3)}")
+        published[name] = sorted(versions)
+    crates = []
+    for i, name in enumerate(names):
+        later = names[i + 1:]
+        specs = []
+        for version in published[name]:
+            deps = []
+            for _ in range(rng.randint(0, 3) if later else 0):
+                target = rng.choice(later)
+                op = rng.choice(["", "", "^", "~", "=", ">="])
+                deps.append(DepSpec(target, op + rng.choice(published[target])))
+            specs.append(VersionSpec(version, _dedupe(deps),
+                                     links="L" if rng.random() < 0.05 else None))
+        crates.append((name, tuple(specs)))
+    root = tuple(DepSpec(t, rng.choice(["", "^", "~"]) + rng.choice(published[t]))
+                 for t in rng.sample(names, 8))
+    return World(tuple(crates), (MemberSpec("m0", deps=root),), "2")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(40 if is_ci_profile() else 6))
+def test_larger_random_registries_match_cargo(seed: int) -> None:
+    world = larger_world(seed)
     ours, theirs = compare_generate(world)
     assert_same(world, ours, theirs)
