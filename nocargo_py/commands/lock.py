@@ -55,7 +55,7 @@ def _run(args: argparse.Namespace, ctx: Any) -> int:
                                  config=registries.config, ignore_previous=args.from_scratch)
     finally:
         registries.close()
-    _report(ctx.shell, outcome.previous, outcome.lockfile, ws)
+    _report(ctx.shell, outcome.previous, outcome.lockfile, outcome.rust_version)
     if args.stdout:
         print(outcome.text, end="")
         return 0
@@ -102,14 +102,16 @@ def lock_changes(previous: Lockfile | None, new: Lockfile,
     return lines
 
 
-def _report(shell, previous: Lockfile | None, new: Lockfile, ws) -> None:
+def _report(shell, previous: Lockfile | None, new: Lockfile, rust_version: str | None) -> None:
     changes = lock_changes(previous, new)
     new_count = sum(1 for verb, _ in changes if verb != "Removing")
     if not new_count and not changes:
         return
     if new_count:
         plural = "" if new_count == 1 else "s"
-        shell.status("Locking", f"{new_count} package{plural} to latest compatible version{plural}")
+        rust = f"Rust {rust_version} " if rust_version else ""
+        shell.status("Locking",
+                     f"{new_count} package{plural} to latest {rust}compatible version{plural}")
     if previous is None:
         return
     for verb, text in changes:

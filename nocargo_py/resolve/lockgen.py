@@ -120,6 +120,7 @@ class LockOutcome:
     path: Path
     resolution: VersionResolution
     previous: Lockfile | None
+    rust_version: str | None = None  # what "latest Rust X compatible" refers to (resolver 3)
 
 
 def read_previous(ws: Workspace) -> tuple[Lockfile | None, str | None]:
@@ -152,10 +153,13 @@ def lock_workspace(ws: Workspace, load_source: Callable[[SourceId], PackageSourc
     lock = resolution.to_lockfile(header_comments=header)
     text = write_lockfile(lock)
     path = ws.lockfile_path()
+    rust = None
+    if inputs.honor_rust_version:
+        rust = inputs.lowest_rust_version() or inputs.rustc_version
     if orig is not None and _same_lines(orig, text):
-        return LockOutcome(lock, orig, False, False, path, resolution, previous)
+        return LockOutcome(lock, orig, False, False, path, resolution, previous, rust)
     if orig is not None and locked and previous is not None and _same_graph(previous, lock):
-        return LockOutcome(lock, orig, False, False, path, resolution, previous)
+        return LockOutcome(lock, orig, False, False, path, resolution, previous, rust)
     if locked:
         action = "update" if orig is not None else "create"
         raise NocargoError(
@@ -167,7 +171,7 @@ def lock_workspace(ws: Workspace, load_source: Callable[[SourceId], PackageSourc
     if lock.version < default:
         lock = lock.with_version(default)
         text = write_lockfile(lock)
-    return LockOutcome(lock, text, True, orig is None, path, resolution, previous)
+    return LockOutcome(lock, text, True, orig is None, path, resolution, previous, rust)
 
 
 def _header_comments(orig: str | None) -> tuple[str, ...]:
