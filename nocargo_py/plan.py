@@ -22,6 +22,7 @@ Shape::
 
 from __future__ import annotations
 
+import collections.abc as _abc
 import enum
 import json
 import re
@@ -451,12 +452,31 @@ def _check_graph(plan: Plan, where: str, graph: Graph) -> None:
 
 # -- JSON conversion ------------------------------------------------------------------------
 
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+#: dataclass type -> its field names (``fields()`` is slow enough to matter per unit).
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _to_data(value: Any) -> Any:
+    # Dispatch on the exact type first: this runs for every value of every unit (the
+    # planner hashes each unit's data), so the common cases must not go through
+    # ``is_dataclass``/ABC checks.
+    t = type(value)
+    if t in _SCALARS:
+        return value
+    names = _FIELD_NAMES.get(t)
+    if names is not None:
+        return {n: _to_data(getattr(value, n)) for n in names}
+    if t is tuple or t is list:
+        return [_to_data(v) for v in value]
+    if t is dict:
+        return {str(k): _to_data(v) for k, v in sorted(value.items())}
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_data(getattr(value, f.name)) for f in fields(value)}
+        _FIELD_NAMES[t] = tuple(f.name for f in fields(value))
+        return _to_data(value)
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, Mapping):
+    if isinstance(value, _abc.Mapping):
         return {str(k): _to_data(v) for k, v in sorted(value.items())}
     if isinstance(value, (tuple, list)):
         return [_to_data(v) for v in value]
