@@ -16,8 +16,12 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS_PROJECTS, REPO_ROOT, run_cli
+from nocargo_py.index.registries import Registries
 from nocargo_py.lockfile import parse_lockfile
+from nocargo_py.resolve.lockgen import lock_workspace, registry_loader, write_outcome
 from nocargo_py.semver_req import VersionReq
+from nocargo_py.shell import Shell
+from nocargo_py.workspace import load_workspace
 from sparse_server import serve_registry
 from test_versions_support import cargo_lock, our_lock, set_registry_config
 
@@ -33,16 +37,28 @@ def _copy(corpus_dir: Path, project: str, dest: Path) -> Path:
 
 @pytest.mark.parametrize("project", CORPUS_PROJECTS)
 def test_offline_lock_of_an_up_to_date_lock_changes_nothing(project, corpus_dir, tmp_path):
-    ws = _copy(corpus_dir, project, tmp_path)
+    """``lock --offline`` (in process, vendored index only): nothing to change or write."""
+    ws_root = _copy(corpus_dir, project, tmp_path)
+    before = (ws_root / "Cargo.lock").read_bytes()
+    shell = Shell(verbosity=-1)
+    ws = load_workspace(ws_root / "Cargo.toml", ws_root, shell)
+    registries = Registries(index_dir=REGISTRY_CACHE, cache_root=tmp_path / "cache",
+                            offline=True, shell=shell)
+    outcome = lock_workspace(ws, registry_loader(registries), locked=True)
+    write_outcome(outcome)
+    assert not outcome.changed
+    assert (ws_root / "Cargo.lock").read_bytes() == before
+    assert outcome.text.encode() == before
+
+
+def test_frozen_lock_command_on_the_corpus(corpus_dir, tmp_path):
+    """The same through the command line (``--frozen`` = ``--offline --locked``)."""
+    ws = _copy(corpus_dir, "fd", tmp_path)
     before = (ws / "Cargo.lock").read_bytes()
-    res = run_cli("--offline", "--index-dir", REGISTRY_CACHE, "--manifest-path",
-                  ws / "Cargo.toml", "lock", env={"NOCARGO_PY_CACHE_DIR": str(tmp_path / "cache")})
-    assert res.returncode == 0, res.stderr
-    assert (ws / "Cargo.lock").read_bytes() == before
-    assert "Locking" not in res.stderr and "Updating" not in res.stderr, res.stderr
     res = run_cli("--frozen", "--index-dir", REGISTRY_CACHE, "--manifest-path",
                   ws / "Cargo.toml", "lock", env={"NOCARGO_PY_CACHE_DIR": str(tmp_path / "cache")})
     assert res.returncode == 0, res.stderr
+    assert res.stderr == ""
     assert (ws / "Cargo.lock").read_bytes() == before
 
 
