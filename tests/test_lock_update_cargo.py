@@ -131,3 +131,35 @@ def test_update_matches_cargo(data, before: World) -> None:
         # an up-to-date lock file must not change (with several versions of one crate
         # cargo may move a requirement to the first matching locked version)
         assert ours.lock == old
+
+
+@pytest.mark.slow
+def test_the_implicit_update_of_a_build_is_the_same(tmp_path) -> None:
+    """The oracle ``cargo update --workspace`` re-resolves exactly as cargo's implicit lock
+    update before a build does: check once with ``cargo metadata`` (which needs the
+    ``.crate`` files, served by the same loopback server)."""
+    from sparse_server import RegistryBuilder
+
+    reg = RegistryBuilder(tmp_path / "index")
+    for version in ("1.0.0", "1.1.0"):
+        reg.add("a", version)
+    reg.add("b", "0.1.0", deps=[{"name": "a", "req": "1"}])
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "lib.rs").write_text("")
+    manifest = '[package]\nname = "root"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n'
+    (ws / "Cargo.toml").write_text(manifest + 'a = "=1.0.0"\n')
+    with serve_registry(tmp_path / "index") as server:
+        set_registry_config(ws, server)
+        assert cargo_lock(ws, tmp_path / "home").ok
+        old = (ws / "Cargo.lock").read_text()
+        reg.add("a", "1.2.0")
+        reg.add("b", "0.1.1", deps=[{"name": "a", "req": "1.1"}])
+        (ws / "Cargo.toml").write_text(manifest + 'a = "1"\nb = "0.1"\n')
+        ours = our_lock(ws, tmp_path / "cache")
+        implicit = cargo_lock(ws, tmp_path / "home", "metadata", "--format-version", "1")
+        (ws / "Cargo.lock").write_text(old)
+        explicit = cargo_lock(ws, tmp_path / "home2", "update", "--workspace")
+    assert implicit.ok and explicit.ok, implicit.error + explicit.error
+    assert implicit.lock == explicit.lock != old
+    assert ours.ok and ours.lock == implicit.lock
