@@ -490,18 +490,20 @@ def _targeted_resolve(
             values.append(FeatureRef("default"))
         roots.add(pid)
         queue.append((pid, tuple(values), True, None, None))
-        names = {d.name_in_toml for d in summary.dependencies}
-        for v in cli.features:
-            if isinstance(v, DepFeatureRef) and v.dep_name not in names:
-                raise NocargoError(f"package `{_describe(pid, graph)}` does not have a "
-                                   f"dependency named `{v.dep_name}`")
 
     while queue:
         pid, values, is_root, parent, via = queue.pop(0)
+        target = graph.packages[pid].summary
         requested = {v.feature for v in values if isinstance(v, FeatureRef)}
         if not is_root and pid in features and requested <= features[pid]:
             continue  # cargo's `flag_activated`: nothing new asked for
         feats, reqs = _closure(graph, pid, values, parent, via)
+        if is_root:  # cargo checks `dep/feat` names after the root's requirements
+            names = {d.name_in_toml for d in target.dependencies}
+            for v in values:
+                if isinstance(v, DepFeatureRef) and v.dep_name not in names:
+                    raise NocargoError(f"package `{_describe(pid, graph)}` does not have a "
+                                       f"dependency named `{v.dep_name}`")
         features.setdefault(pid, set()).update(feats)
         active = active_optional.setdefault(pid, set())
         active.update(reqs)
