@@ -366,7 +366,8 @@ def error_kind(text: str) -> str:
 def cargo_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARGO")}
     env.update(CARGO_HOME=str(home), CARGO_TERM_COLOR="never", CARGO_NET_RETRY="0",
-               NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+               NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
+               RUSTUP_TOOLCHAIN="stable")  # corpus projects may pin another toolchain
     return env
 
 
