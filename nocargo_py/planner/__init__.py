@@ -75,9 +75,10 @@ def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host:
                    options: PlanOptions = PlanOptions(), config: CargoConfig | None = None,
                    env: Mapping[str, str] | None = None,
                    provider: SourceProvider | None = None,
-                   shell: Shell | None = None) -> Plan:
+                   shell: Shell | None = None, trace: dict | None = None) -> Plan:
     """The build plan of ``ws`` (see the module docstring). ``nix_file`` is where the
-    generated file will live (path sources are relative to its directory)."""
+    generated file will live (path sources are relative to its directory); ``trace``: see
+    :func:`.build.build_plan`."""
     if not options.targets:
         raise NocargoError("no target to plan")
     if len(set(options.targets)) != len(options.targets):
@@ -117,4 +118,4 @@ def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host:
             release_build=gis[(Intent.BUILD, "release")],
             release_test=gis[(Intent.TEST, "release")]))
     facts = package_facts(graph, ws, nix_file, provider, used)
-    return build_plan(ws, facts, inputs, host)
+    return build_plan(ws, facts, inputs, host, trace)

@@ -224,7 +224,8 @@ class _GraphPlanner:
     # -- planning --------------------------------------------------------------------------
     def plan_roots(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         """Plan everything reachable from the roots this graph contributes; returns
-        ``(members, tests)`` (package name -> unit ids)."""
+        ``(members, tests)`` (package name -> unit ids). ``self.ids`` then maps every unit
+        of the invocation (cargo's whole graph below those roots) to its plan id."""
         units = self.ug.units
         wanted: list[int] = []
         for r in self.ug.roots:
@@ -405,6 +406,12 @@ class _GraphPlanner:
             env["CARGO_BIN_NAME"] = target.name
         if primary:
             env["CARGO_PRIMARY_PACKAGE"] = "1"
+        if target.kind in (TargetKind.TEST, TargetKind.BENCH):
+            # cargo names every bin of the package, built or not (required-features)
+            built = {b.name for b in bin_exes}
+            for t in facts.targets:
+                if t.kind is TargetKind.BIN and t.name not in built:
+                    env[f"CARGO_BIN_EXE_{t.name}"] = f"/nocargo-not-built/{t.name}"
         self._config_env(env, facts)
 
         # outputs
@@ -490,7 +497,6 @@ class _PlanBuilder:
     def __init__(self, facts: Mapping[PackageId, PackageFacts]) -> None:
         self.facts = facts
         self.units: dict[str, Unit] = {}
-        self.used_packages: set[str] = set()
 
     def register(self, unit: Unit, facts: PackageFacts, prefix: str) -> str:
         data = _to_data(unit)
@@ -506,7 +512,6 @@ class _PlanBuilder:
             self.units[uid] = final
         elif known != final:  # pragma: no cover - would need a hash collision
             raise NocargoError(f"internal error: two different units hash to `{uid}`")
-        self.used_packages.add(facts.key)
         return uid
 
 
@@ -542,17 +547,30 @@ def _graph_units(plan_units: Mapping[str, Unit], roots: Iterable[str]) -> tuple[
 
 
 def build_plan(ws: Workspace, facts: Mapping[PackageId, PackageFacts],
-               targets: Sequence[TargetInput], host: str) -> Plan:
-    """The :class:`Plan` of every target in ``targets`` (first = the default target)."""
+               targets: Sequence[TargetInput], host: str,
+               trace: dict | None = None) -> Plan:
+    """The :class:`Plan` of every target in ``targets`` (first = the default target).
+
+    Units nothing in a graph needs (a cdylib/staticlib-only library that is only a
+    dependency: cargo builds it but links nothing of it) are left out of the plan. With
+    ``trace`` (a dict), ``trace["invocations"][(triple, profile, "build"|"test")]`` gets the
+    ids of every unit cargo's invocation would compile or run, ``trace["units"]`` all
+    planned units and ``trace["packages"]`` all packages, for differential tests against
+    ``cargo -v``."""
     builder = _PlanBuilder(facts)
+    invocations: dict[tuple[str, str, str], tuple[str, ...]] = {}
     target_plans: list[TargetPlan] = []
     root_name = ws.root_package.name if ws.root_package is not None else None
     for t in targets:
         graphs = {}
         for profile, build_gi, test_gi in (("dev", t.dev_build, t.dev_test),
                                            ("release", t.release_build, t.release_test)):
-            members, _ = _GraphPlanner(builder, t, build_gi).plan_roots()
-            _, tests = _GraphPlanner(builder, t, test_gi).plan_roots()
+            build_planner = _GraphPlanner(builder, t, build_gi)
+            members, _ = build_planner.plan_roots()
+            test_planner = _GraphPlanner(builder, t, test_gi)
+            _, tests = test_planner.plan_roots()
+            invocations[(t.triple, profile, "build")] = tuple(sorted(set(build_planner.ids.values())))
+            invocations[(t.triple, profile, "test")] = tuple(sorted(set(test_planner.ids.values())))
             for name in members:
                 tests.setdefault(name, [])
             roots = [uid for ids in (*members.values(), *tests.values()) for uid in ids]
@@ -564,11 +582,14 @@ def build_plan(ws: Workspace, facts: Mapping[PackageId, PackageFacts],
                 root=root,
             )
         target_plans.append(TargetPlan(t.triple, graphs["dev"], graphs["release"]))
-    packages: dict[str, PackagePlan] = {}
-    for f in facts.values():
-        if f.key in builder.used_packages:
-            packages[f.key] = f.plan
+    if trace is not None:
+        trace["invocations"] = invocations
+        trace["units"] = dict(builder.units)
+        trace["packages"] = {f.key: f.plan for f in facts.values()}
+    used = {uid for t in target_plans for g in (t.dev, t.release) for uid in g.units}
+    units = {uid: u for uid, u in sorted(builder.units.items()) if uid in used}
+    keys = {u.package for u in units.values()}
+    packages = {f.key: f.plan for f in facts.values() if f.key in keys}
     plan = Plan(host=host, targets=tuple(target_plans),
-                packages=dict(sorted(packages.items())),
-                units=dict(sorted(builder.units.items())))
+                packages=dict(sorted(packages.items())), units=units)
     return plan.validate()
