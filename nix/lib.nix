@@ -76,7 +76,7 @@ let
     toolPath = toolPath + inputPath overrides.${u.package};
     srcRoot = sourceRoots.${u.package};
     testExe = "${allUnits.${id}}/${u.executable}";
-    unitEnv = allUnits.${id}.unitEnv;
+    inherit (allUnits.${id}) pkgEnv unitEnv;
   };
   tests = mapAttrs (name: ids: collect "${name}-tests" (map testRun ids)) graph.tests;
 

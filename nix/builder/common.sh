@@ -11,8 +11,12 @@ shopt -s nullglob
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # The environment of the tool we run (rustc, a build script, a test), as NAME=VALUE words
-# for `env`: the unit's env (from the plan, merged with override env by Nix).
+# for `env`: the package's env, then the unit's (merged with override env by Nix); `env`
+# applies them in order, so the unit's value wins.
 envArgs=()
+if declare -p pkgEnv >/dev/null 2>&1; then
+  for k in "${!pkgEnv[@]}"; do envArgs+=("$k=${pkgEnv[$k]}"); done
+fi
 if declare -p unitEnv >/dev/null 2>&1; then
   for k in "${!unitEnv[@]}"; do envArgs+=("$k=${unitEnv[$k]}"); done
 fi
