@@ -117,7 +117,7 @@ def compare_update(before: World, after: World) -> tuple:
 
 
 @pytest.mark.slow
-@settings(max_examples=200 if is_ci_profile() else 20, deadline=None,
+@settings(max_examples=150 if is_ci_profile() else 20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.filter_too_much])
 @given(data=st.data(), before=worlds(max_members=2, friendly=True))

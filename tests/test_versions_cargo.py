@@ -72,7 +72,7 @@ def assert_same(world: World, ours, theirs) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=300 if is_ci_profile() else 25, deadline=None,
+@settings(max_examples=200 if is_ci_profile() else 25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(world=worlds())
 def test_generate_lockfile_matches_cargo(world: World) -> None:
@@ -110,7 +110,7 @@ def larger_world(seed: int, ncrates: int = 20, nversions: int = 10) -> World:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(40 if is_ci_profile() else 6))
+@pytest.mark.parametrize("seed", range(30 if is_ci_profile() else 6))
 def test_larger_random_registries_match_cargo(seed: int) -> None:
     world = larger_world(seed)
     ours, theirs = compare_generate(world)
