@@ -135,10 +135,17 @@ def first_difference(ours: dict, theirs: dict) -> str:
 
 
 def _first_error(text: str, base: Path) -> str:
-    """The first ``error:`` line, with the temporary directory replaced."""
+    """The first ``error:`` line, with the temporary directory replaced.
+
+    Where cargo picks one of several offenders from a hash map (``dep/feat`` naming
+    missing dependencies), the name is replaced too: cargo's choice is not deterministic.
+    """
+    import re
+
     for line in text.splitlines():
         line = line.split(": ", 1)[1] if line.startswith(("cargo: ", "nocargo-py (")) else line
         if line.startswith("error:"):
+            line = re.sub(r"(does not have a dependency named )`[^`]*`", r"\1`…`", line)
             return line.replace(str(base), "$BASE")
     return text
 

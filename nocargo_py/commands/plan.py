@@ -46,7 +46,6 @@ from ..resolve.graph import (
     CrateInfoTargets, ResolvedGraph, graph_from_lockfile, graph_from_path_workspace,
 )
 from ..resolve.units import Intent, UnitGraph, build_unit_graph
-from ..summary import DepKind
 
 __all__ = ["PlanRequest", "add_resolution_args", "plan_json", "register", "resolve_from_args", "run"]
 
@@ -115,70 +114,39 @@ def _profile_name(args: argparse.Namespace) -> str:
 
 
 def load_graph(ws: Workspace, ctx) -> ResolvedGraph:
-    """The resolved graph of ``ws``: directly for path-only workspaces, else from Cargo.lock
-    (index summaries for registry packages, crate facts from the vendored side table in
-    ``--index-dir``, the cache, or downloaded ``.crate`` files)."""
-    member_ids = {m.package_id for m in ws.members}
-    path_only = all(d.source.is_path() for p in ws.packages for d in p.dependencies
-                    if not (d.kind is DepKind.DEV and p.package_id not in member_ids))
-    if path_only and not ws.patch and not ws.replace:
-        return graph_from_path_workspace(ws)
-    lock_path = ws.lockfile_path()
-    if not lock_path.exists():
-        raise NocargoError(
-            f"`{lock_path}` does not exist; run `nocargo-py lock` first (planning registry or "
-            "git dependencies needs a lock file)")
-    from ..index import Registries
-    from ..lockfile import parse_lockfile
+    """The resolved graph of ``ws``: directly for path-only workspaces; otherwise from
+    ``Cargo.lock`` (created or updated by the version resolver unless ``--locked``, as
+    cargo does), with index summaries and crate facts loaded by the planner's
+    :class:`~nocargo_py.planner.inputs.CrateInfoStore`. Registry crates get the source
+    paths cargo gives them (``$CARGO_HOME/registry/src/…``), so unit graphs compare."""
+    from ..planner.inputs import CrateInfoStore, is_path_only
 
-    lock = parse_lockfile(lock_path.read_text(), lock_path)
-    registries = Registries.from_options(ctx.options, ctx.shell, cwd=Path.cwd())
-    registries.prefetch_packages(p.id for p in lock.packages)
-    infos = _crate_infos(lock, registries, ctx)
+    if is_path_only(ws):
+        return graph_from_path_workspace(ws)
+    from ..index import Registries
+    from ..resolve.git_source import GitSources
+    from ..resolve.lockgen import ensure_lockfile, registry_loader
+
+    options = ctx.options
+    registries = Registries.from_options(options, ctx.shell, cwd=Path.cwd())
+    git = GitSources(cache_root=registries.cache_root, offline=options.effective_offline,
+                     shell=ctx.shell)
+    lock = ensure_lockfile(ws, registry_loader(registries, git), locked=options.effective_locked,
+                           config=registries.config)
+    store = CrateInfoStore(lock, registries, index_dir=options.index_dir,
+                           offline=options.effective_offline, shell=ctx.shell)
+    local = {p.package_id for p in ws.packages}
+    store.load_registry([p.id for p in lock.packages
+                         if p.source.is_registry() and p.id not in local])
+    registries.prefetch_packages(p.id for p in lock.packages if p.source.is_registry())
 
     def crate_info(pid):
-        info = infos.get(pid)
-        if info is None:
-            raise NocargoError(
-                f"`{pid.name} v{pid.version}` comes from `{pid.source.to_lock_string()}`, "
-                "which cannot be planned yet (only registry packages have crate facts)")
-        return info
+        facts = store.crate_info_for_graph(pid)
+        if pid.source.is_registry():
+            return CrateInfoTargets.from_crate_info(facts.info, pid)
+        return facts
 
     return graph_from_lockfile(ws, lock, registries.summary, crate_info)
-
-
-def _crate_infos(lock, registries, ctx) -> dict:
-    """Targets (as :class:`CrateInfoTargets`) of every registry package of ``lock``."""
-    from ..sources.crate_info import load_crate_info, read_crate_file, store_crate_info
-    from ..sources.download import CrateDownloader, crate_requests
-
-    dirs = [d for d in (ctx.options.index_dir, registries.cache_root) if d is not None]
-    found: dict = {}
-    missing = []
-    for pkg in lock.packages:
-        if not pkg.source.is_registry():
-            continue
-        info = None
-        for d in dirs:
-            info = load_crate_info(Path(d), pkg.id, pkg.checksum)
-            if info is not None:
-                break
-        if info is None:
-            missing.append(pkg.id)
-        else:
-            found[pkg.id] = info
-    if missing:
-        ctx.shell.status("Reading", f"{len(missing)} crate manifest{'s' if len(missing) != 1 else ''}")
-        downloader = CrateDownloader(registries.cache_root, offline=registries.offline,
-                                     shell=ctx.shell)
-        files = downloader.fetch_all(crate_requests(lock, registries, packages=missing))
-        fresh = []
-        for pid in missing:
-            info = read_crate_file(files[pid], pid, lock.get(pid).checksum)
-            fresh.append(info)
-            found[pid] = info
-        store_crate_info(Path(registries.cache_root), fresh)
-    return {pid: CrateInfoTargets.from_crate_info(info, pid) for pid, info in found.items()}
 
 
 def resolve_from_args(args: argparse.Namespace, ctx) -> PlanRequest:
