@@ -45,7 +45,7 @@ from ..package import Workspace
 from ..source import PackageId
 from ..summary import DepFeatureRef, DepKind, DepRef, Dependency, FeatureRef, FeatureValue, parse_feature_value
 from .graph import ResolvedGraph, package_id_key
-from .pkgspec import PackageIdSpec, PartialVersion
+from .pkgspec import PackageIdSpec, PartialVersion, source_url
 
 __all__ = [
     "Cause",
@@ -228,13 +228,9 @@ class FeatureResolution:
 
 
 def _spec_of(pkg_id: PackageId) -> PackageIdSpec:
-    from ..source import SourceKind  # local import keeps the header short
-
-    url = pkg_id.source.url.rstrip("/") or "/"
-    if pkg_id.source.kind in (SourceKind.PATH, SourceKind.DIRECTORY):
-        url = url
-    return PackageIdSpec(pkg_id.name, PartialVersion.parse(pkg_id.version), url,
-                         pkg_id.source.kind, text=pkg_id.to_spec())
+    """The exact spec of one package (what cargo's ``PackageId::to_spec`` gives)."""
+    return PackageIdSpec(pkg_id.name, PartialVersion.parse(pkg_id.version),
+                         source_url(pkg_id), pkg_id.source.kind, text=pkg_id.to_spec())
 
 
 def _is_glob(text: str) -> bool:

@@ -18,7 +18,7 @@ from ..errors import NocargoError
 from ..semver_req import Version
 from ..source import PackageId, SourceKind
 
-__all__ = ["PackageIdSpec", "PartialVersion"]
+__all__ = ["PackageIdSpec", "PartialVersion", "source_url"]
 
 _NUM = r"(0|[1-9][0-9]*)"
 _PARTIAL = re.compile(
@@ -137,7 +137,7 @@ class PackageIdSpec:
             return False
         if self.version is not None and not self.version.matches(package_id.version):
             return False
-        if self.url is not None and self.url != _source_url(package_id):
+        if self.url is not None and self.url != source_url(package_id):
             return False
         if self.kind is not None and self.kind is not package_id.source.kind:
             return False
@@ -177,7 +177,8 @@ def _split_spec(spec: str) -> tuple[str, PartialVersion] | None:
     return name, PartialVersion.parse(ver)
 
 
-def _source_url(package_id: PackageId) -> str:
+def source_url(package_id: PackageId) -> str:
+    """The URL a spec's URL part is compared with (paths without a trailing slash)."""
     src = package_id.source
     if src.kind is SourceKind.PATH or src.kind is SourceKind.DIRECTORY:
         return src.url.rstrip("/") or "/"
