@@ -76,6 +76,24 @@ def test_render_is_deterministic_and_self_contained() -> None:
     assert 'target ? "x86_64-unknown-linux-gnu"' in text
 
 
+@given(env=st.dictionaries(strings.filter(lambda k: k and "=" not in k), strings, max_size=4),
+       args=st.lists(strings, max_size=4), exclude=st.lists(strings, max_size=3),
+       path=st.sampled_from(["", "..", "sub dir/${x}", "a/b"]))
+def test_direct_writer_prints_what_to_nix_prints(env, args, exclude, path) -> None:
+    """render_cargo_nix prints the plan straight from the dataclasses (write_nix); it must
+    be the text of the documented route: to_nix(plan_to_nix_data(plan))."""
+    plan = small_plan(env=env, args=tuple(args))
+    pkgs = dict(plan.packages)
+    pkgs["app-0.1.0"] = dataclasses.replace(
+        pkgs["app-0.1.0"], env=env,
+        source=dataclasses.replace(pkgs["app-0.1.0"].source, path=path, exclude=tuple(exclude)))
+    plan = dataclasses.replace(plan, packages=pkgs)
+    from nocargo_py.render import _path_as_nix, plan_to_nix_data
+    from nocargo_py.render.nix import write_nix
+    assert write_nix(plan, indent=1, replace=_path_as_nix) == to_nix(plan_to_nix_data(plan), indent=1)
+    assert write_nix(plan.to_data()) == to_nix(plan.to_data())
+
+
 def test_render_validates_the_plan() -> None:
     with pytest.raises(NocargoError, match="unknown unit"):
         render_cargo_nix(small_plan(dependency_closure=("missing",)))

@@ -16,7 +16,7 @@ import jinja2
 
 from .. import __version__
 from ..plan import PathSource, Plan
-from .nix import nix_attr_name, nix_relative_path, nix_string, to_nix
+from .nix import nix_attr_name, nix_relative_path, nix_string, to_nix, write_nix
 
 __all__ = ["render_cargo_nix", "plan_to_nix_data", "library_files", "NIX_LIBRARY_FILES"]
 
@@ -60,6 +60,13 @@ def plan_to_nix_data(plan: Plan) -> dict[str, Any]:
     return data
 
 
+def _path_as_nix(obj: Any) -> Any:
+    """For :func:`write_nix`: a path source's ``path`` becomes a Nix path expression."""
+    if type(obj) is PathSource:
+        return {"exclude": obj.exclude, "kind": obj.kind, "path": nix_relative_path(obj.path)}
+    return None
+
+
 @lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
     env = jinja2.Environment(
@@ -86,7 +93,8 @@ def render_cargo_nix(plan: Plan) -> str:
         plan_version=plan.version,
         targets_comment=", ".join(t.triple for t in plan.targets).replace("\n", " "),
         default_target=nix_string(plan.targets[0].triple),
-        plan=to_nix(plan_to_nix_data(plan), indent=1),
+        # == to_nix(plan_to_nix_data(plan), indent=1), printed straight from the dataclasses
+        plan=write_nix(plan, indent=1, replace=_path_as_nix),
         nix_files=nix_files,
         name_file=NIX_LIBRARY_FILES,
         scripts=scripts,

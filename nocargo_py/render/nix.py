@@ -8,14 +8,16 @@ expressions can only be made here (:func:`nix_relative_path`), wrapped in :class
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import re
 from functools import lru_cache
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..errors import NocargoError
 
-__all__ = ["NixExpr", "nix_string", "nix_attr_name", "nix_relative_path", "to_nix"]
+__all__ = ["NixExpr", "nix_string", "nix_attr_name", "nix_relative_path", "to_nix", "write_nix"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_'-]*")
 _KEYWORDS = frozenset({"if", "then", "else", "assert", "with", "let", "in", "rec",
@@ -48,6 +50,7 @@ def nix_string(value: str) -> str:
     return '"' + _SPECIAL.sub(repl, value) + '"'
 
 
+@lru_cache(maxsize=65536)
 def nix_attr_name(name: str) -> str:
     """An attribute name: bare when it is a plain identifier, else a quoted string."""
     if _IDENT.fullmatch(name) and name not in _KEYWORDS:
@@ -104,3 +107,124 @@ def to_nix(value: Any, indent: int = 0) -> str:
         inner = "".join(f"{pad}  {to_nix(v, indent + 1)}\n" for v in value)
         return "[\n" + inner + pad + "]"
     raise TypeError(f"cannot print {type(value).__name__} as Nix")
+
+
+# -- the direct writer ----------------------------------------------------------------------
+
+_SCALAR_TYPES = (str, bool, int, type(None), NixExpr, enum.Enum)
+#: dataclass type -> ((field name, rendered attribute name), ...) in sorted order.
+_FIELDS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _fields_of(t: type) -> tuple[tuple[str, str], ...]:
+    names = _FIELDS.get(t)
+    if names is None:
+        names = _FIELDS[t] = tuple((f.name, nix_attr_name(f.name))
+                                   for f in sorted(dataclasses.fields(t), key=lambda f: f.name))
+    return names
+
+
+def write_nix(value: Any, indent: int = 0,
+              replace: Callable[[Any], Any] | None = None) -> str:
+    """Exactly ``to_nix(data, indent)`` where ``data`` is ``value`` turned into JSON-like
+    data (dataclasses become attribute sets of their fields, enums their values, as
+    :func:`nocargo_py.plan.Plan.to_data` does), without building that data first.
+
+    ``replace(obj)`` may return a substitute for a dataclass instance before it is
+    printed (e.g. a dict with a :class:`NixExpr` path), or ``None`` to keep it.
+    """
+    out: list[str] = []
+    _write(value, indent, out, replace)
+    return "".join(out)
+
+
+def _scalar(value: Any) -> str:
+    t = type(value)
+    if t is str:
+        return nix_string(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if t is int:
+        return str(value) if value >= 0 else f"({value})"
+    if t is NixExpr:
+        return value.text
+    if isinstance(value, enum.Enum):
+        return _scalar(value.value)
+    if isinstance(value, int):
+        return str(value) if value >= 0 else f"({value})"
+    if isinstance(value, str):
+        return nix_string(value)
+    raise TypeError(f"cannot print {type(value).__name__} as Nix")
+
+
+def _is_compound(value: Any) -> bool:
+    t = type(value)
+    if t is str or t is NixExpr or value is None or t is bool or t is int:
+        return False
+    return (t in _FIELDS or dataclasses.is_dataclass(value) or isinstance(value, Mapping)
+            or isinstance(value, (list, tuple)))
+
+
+def _write(value: Any, indent: int, out: list[str], replace: Callable[[Any], Any] | None) -> None:
+    t = type(value)
+    if t is str:
+        out.append(nix_string(value))
+        return
+    if t is NixExpr:
+        out.append(value.text)
+        return
+    fields = _FIELDS.get(t)
+    if fields is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = _fields_of(t)
+    if fields is not None:
+        if replace is not None:
+            sub = replace(value)
+            if sub is not None:
+                _write(sub, indent, out, replace)
+                return
+        if not fields:
+            out.append("{ }")
+            return
+        pad = "  " * (indent + 1)
+        out.append("{\n")
+        for name, rendered in fields:
+            out.append(f"{pad}{rendered} = ")
+            _write(getattr(value, name), indent + 1, out, replace)
+            out.append(";\n")
+        out.append("  " * indent + "}")
+        return
+    if t is tuple or t is list:
+        if not value:
+            out.append("[ ]")
+        elif not any(_is_compound(v) for v in value):
+            out.append("[ " + " ".join(_scalar(v) for v in value) + " ]")
+        else:
+            pad = "  " * (indent + 1)
+            out.append("[\n")
+            for v in value:
+                out.append(pad)
+                _write(v, indent + 1, out, replace)
+                out.append("\n")
+            out.append("  " * indent + "]")
+        return
+    if t is dict or isinstance(value, Mapping):
+        if not value:
+            out.append("{ }")
+            return
+        pad = "  " * (indent + 1)
+        out.append("{\n")
+        items = sorted((str(k), v) for k, v in value.items())
+        for k, v in items:
+            out.append(f"{pad}{nix_attr_name(k)} = ")
+            _write(v, indent + 1, out, replace)
+            out.append(";\n")
+        out.append("  " * indent + "}")
+        return
+    if isinstance(value, (list, tuple)):
+        _write(list(value), indent, out, replace)
+        return
+    out.append(_scalar(value))
