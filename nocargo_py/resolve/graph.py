@@ -315,6 +315,8 @@ def graph_from_lockfile(
     ``links`` (:class:`CrateInfoLike`).
     """
     local: dict[PackageId, Package] = {p.package_id: p for p in ws.packages}
+    for pkg in _patch_path_packages(ws, local):
+        local.setdefault(pkg.package_id, pkg)
     lock = lockfile.with_path_sources(local.keys())
     member_ids = tuple(p.package_id for p in ws.members)
 
@@ -386,6 +388,27 @@ def graph_from_lockfile(
         {k: v for k, v in edges.items() if k in reachable},
         member_ids,
     )
+
+
+def _patch_path_packages(ws: Workspace, known: Mapping[PackageId, Package]) -> list[Package]:
+    """Local packages that only ``[patch]``/``[replace]`` entries name (and their path
+    dependencies): cargo loads them as path sources although they are not members."""
+    from ..workspace import load_standalone_package
+
+    seen_dirs = {_norm(p.root) for p in known.values()}
+    todo = [d for deps in ws.patch.values() for d in deps if d.source.is_path()]
+    todo += [d for _, d in ws.replace if d.source.is_path()]
+    out: list[Package] = []
+    while todo:
+        dep = todo.pop(0)
+        directory = _norm(dep.source.url)
+        if directory in seen_dirs:
+            continue
+        seen_dirs.add(directory)
+        pkg = load_standalone_package(Path(directory) / "Cargo.toml", dep.source)
+        out.append(pkg)
+        todo.extend(d for d in pkg.dependencies if d.source.is_path() and d.kind is not DepKind.DEV)
+    return out
 
 
 def _lock_key(pid: PackageId) -> tuple:
