@@ -11,7 +11,10 @@ let
 
   registry =
     let
-      tarball = import <nix/fetchurl.nix> { url = s.url; sha256 = s.sha256; name = "${key}.crate"; };
+      # Named `<name>-<version>.crate` like cargo's (and nocargo-py's) download cache, so a
+      # cached file added with `nix-store --add-fixed sha256 <file>` is this very store path
+      # and the build needs no network (the plan key may carry a hash suffix; the name never).
+      tarball = import <nix/fetchurl.nix> { url = s.url; sha256 = s.sha256; name = "${pkg.name}-${pkg.version}.crate"; };
       unpacked = derivation {
         name = "${key}-source";
         inherit (core) system;
