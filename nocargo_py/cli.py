@@ -101,8 +101,30 @@ def _add_global_flags(parser: argparse.ArgumentParser) -> None:
                         "user cache dir)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every available subcommand registered."""
+#: Global flags that take a value (``--color never``): skipped when looking for the command.
+_VALUE_FLAGS = frozenset({"--manifest-path", "--color", "--index-dir", "--cache-dir"})
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first positional word), if it is one of ours."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--":
+            return None
+        elif word in _VALUE_FLAGS or (word.startswith("--") and "=" not in word and any(
+                f.startswith(word) for f in _VALUE_FLAGS)):  # argparse takes abbreviations
+            skip = True
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full argument parser with every available subcommand registered (``only``:
+    just that one, which is all a run of that command needs: the other command modules and
+    what they import are not loaded)."""
     parser = argparse.ArgumentParser(
         prog="nocargo-py",
         description=_DESCRIPTION,
@@ -114,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _add_global_flags(common)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         try:
             module = importlib.import_module(f".commands.{name}", __package__)
         except ModuleNotFoundError as exc:
@@ -151,8 +173,9 @@ class Context:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nocargo-py`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=_command_in(words))
+    args = parser.parse_args(words)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -27,3 +27,19 @@ def test_version():
     result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("nocargo-py ")
+
+
+def test_only_the_named_command_is_loaded():
+    """A run loads the one command module it needs (start-up time); the word after a
+    value-taking global flag is that flag's value, not the command."""
+    from nocargo_py.cli import _command_in, build_parser
+
+    assert _command_in(["-q", "--offline", "gen", "--check"]) == "gen"
+    assert _command_in(["--manifest-path", "gen", "metadata"]) == "metadata"
+    assert _command_in(["--manifest", "gen", "metadata"]) == "metadata"   # abbreviation
+    assert _command_in(["--color=never", "cfg"]) == "cfg"
+    assert _command_in(["bogus"]) is None and _command_in(["--help"]) is None
+    sub = next(a for a in build_parser(only="cfg")._actions if a.dest == "command")
+    assert list(sub.choices) == ["cfg"]
+    proc = run_cli("--color", "never", "cfg", "--target", "x86_64-unknown-linux-gnu", "cfg(unix)")
+    assert proc.returncode == 0, proc.stderr
