@@ -10,7 +10,6 @@ byte-identical — or both must fail for the same reason.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest

@@ -26,7 +26,6 @@ from conftest import is_ci_profile
 from sparse_server import serve_registry
 from test_versions_support import (
     VERSIONS,
-    DepSpec,
     VersionSpec,
     World,
     cargo_lock,

@@ -17,7 +17,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..errors import NocargoError
 from ..lockfile import Lockfile
 from ..source import PackageId
 

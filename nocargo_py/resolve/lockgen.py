@@ -17,15 +17,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 
 from ..errors import Location, NocargoError
 from ..lockfile import Lockfile, parse_lockfile, write_lockfile
 from ..package import Workspace
-from ..shell import Shell
-from ..source import CRATES_IO_INDEX, PackageId, SourceId, canonical_url
-from .provider import PackageSource, RegistrySource, pid_key, pid_sort_key
+from ..source import SourceId, canonical_url
+from .provider import PackageSource, RegistrySource, pid_key
 from .versions import LockInputs, VersionResolution, default_lock_version, resolve_versions
 
 __all__ = [

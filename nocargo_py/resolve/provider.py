@@ -35,7 +35,7 @@ from ..index import NoSuchCrate, OfflineMissing, RegistryIndex
 from ..index.types import IndexVersion
 from ..lockfile import package_sort_key
 from ..semver_req import Version, VersionReq
-from ..source import CRATES_IO_INDEX, PackageId, SourceId, SourceKind, canonical_url
+from ..source import CRATES_IO_INDEX, PackageId, SourceId, canonical_url
 from ..summary import DepKind, Dependency, FeatureValue, Summary, build_feature_map
 
 __all__ = [

@@ -24,14 +24,14 @@ The search itself is :mod:`nocargo_py.resolve.solver`; the packages come through
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping
 
 from ..errors import NocargoError
-from ..lockfile import Lockfile, lockfile_from_graph, parse_lockfile, write_lockfile
+from ..lockfile import Lockfile, lockfile_from_graph
 from ..semver_req import Version
-from ..source import CRATES_IO_INDEX, GitReference, PackageId, SourceId, SourceKind, canonical_url
+from ..source import GitReference, PackageId, SourceId, canonical_url
 from ..summary import Dependency, Summary
 from .provider import (
     Candidate,
@@ -45,7 +45,7 @@ from .provider import (
     source_key,
     source_url_key,
 )
-from .solver import Replacement, Resolution, ResolveError, RootRequest, VersionPreferences, solve
+from .solver import Replacement, Resolution, RootRequest, VersionPreferences, solve
 
 __all__ = [
     "LockInputs",
