@@ -53,6 +53,11 @@ def register(subparsers: argparse._SubParsersAction, parents: list) -> None:
                         help="output directory (default: registry-cache)")
     vendor.add_argument("--locked-only", action="store_true",
                         help="keep only the lines of the locked versions")
+    vendor.add_argument("--crate-info", action="store_true",
+                        help="also record the crate facts planning needs (targets, links, "
+                             "CARGO_PKG_*) of every locked registry package in DIR/crate-info/, "
+                             "read from the downloaded .crate files (git packages from their "
+                             "checkouts), so `gen --offline --index-dir DIR` needs nothing else")
     vendor.add_argument("--lockfile", metavar="PATH", type=Path, action="append", default=[],
                         help="a Cargo.lock to vendor for (repeatable; default: the lock file "
                              "of --manifest-path or the current directory)")
@@ -173,9 +178,27 @@ def _vendor(args: argparse.Namespace, ctx: Any) -> int:
     try:
         report = vendor_lockfiles(lockfiles, registries, Path(args.out),
                                   locked_only=args.locked_only, shell=ctx.shell)
+        if getattr(args, "crate_info", False):
+            infos = _vendor_crate_info(lockfiles, registries, Path(args.out), ctx)
     finally:
         registries.close()
     out = os.path.relpath(args.out) if not Path(args.out).is_absolute() else str(args.out)
     ctx.shell.status("Vendored", f"{report.files} index file(s) ({report.whole} whole, "
                                  f"{report.partial} locked-only) into `{out}`")
+    if getattr(args, "crate_info", False):
+        ctx.shell.status("Vendored", f"crate info of {infos} package(s) into `{out}/crate-info`")
     return 0
+
+
+def _vendor_crate_info(lockfiles: list[Path], registries: Registries, out: Path, ctx: Any) -> int:
+    """``vendor --crate-info``: :func:`~nocargo_py.sources.vendor_crate_info` per lock file."""
+    from ..lockfile import parse_lockfile
+    from ..sources import GitSources, vendor_crate_info
+
+    git = GitSources(registries.cache_root, offline=registries.offline, shell=ctx.shell)
+    count = 0
+    for path in lockfiles:
+        lock = parse_lockfile(path.read_text(encoding="utf-8"), path)
+        sources = {p.source.canonical() for p in lock.packages if p.source.is_registry()}
+        count += len(vendor_crate_info(lock, out, registries=registries, sources=sources, git=git))
+    return count

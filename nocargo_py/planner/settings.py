@@ -62,15 +62,50 @@ _CFG_CHANGING = ("target-feature", "target-cpu", "panic", "relocation-model",
                  "code-model", "sanitizer", "crt-static")
 
 
-def _affects_cfg(flags: Sequence[str]) -> bool:
+def _codegen_options(flags: Sequence[str]) -> list[str]:
+    """The values of ``-C x`` / ``-Cx`` / ``--codegen x`` flags."""
+    out = []
     for i, flag in enumerate(flags):
+        if flag in ("-C", "--codegen") and i + 1 < len(flags):
+            out.append(flags[i + 1])
+        elif flag.startswith("-C") and len(flag) > 2:
+            out.append(flag[2:])
+        elif flag.startswith("--codegen="):
+            out.append(flag[len("--codegen="):])
+    return out
+
+
+def _feature_edits(flags: Sequence[str]) -> list[tuple[bool, str]] | None:
+    """``-C target-feature=`` edits we can apply without rustc (removals, and adding
+    ``crt-static``, which implies nothing); ``None`` when rustc must be asked."""
+    edits: list[tuple[bool, str]] = []
+    for opt in _codegen_options(flags):
+        if not opt.startswith("target-feature="):
+            continue
+        for item in opt[len("target-feature="):].split(","):
+            item = item.strip()
+            if not item:
+                continue
+            if item[0] not in "+-":
+                return None
+            add, name = item[0] == "+", item[1:]
+            if add and name != "crt-static":
+                return None
+            edits.append((add, name))
+    return edits
+
+
+def _affects_cfg(flags: Sequence[str]) -> bool:
+    """Whether ``flags`` may change the cfg set in a way only rustc can tell."""
+    for flag in flags:
         if flag.startswith("-Z") or flag == "--target" or flag.startswith("--target="):
             return True
-        if any(word in flag for word in _CFG_CHANGING):
+    for opt in _codegen_options(flags):
+        if opt.startswith("target-feature="):
+            continue
+        if any(opt.startswith(word) for word in _CFG_CHANGING):
             return True
-        if flag == "-C" and i + 1 < len(flags) and any(w in flags[i + 1] for w in _CFG_CHANGING):
-            return True
-    return False
+    return _feature_edits(flags) is None
 
 
 def _cfg_flags(flags: Sequence[str]) -> list[str]:
@@ -89,7 +124,9 @@ def _cfg_flags(flags: Sequence[str]) -> list[str]:
 
 
 def kind_target_info(triple: str, rustflags: Sequence[str]) -> TargetInfo:
-    """The cfg set cargo sees for ``triple`` built with ``rustflags``."""
+    """The cfg set cargo sees for ``triple`` built with ``rustflags``: the database plus
+    ``--cfg`` flags and simple ``-C target-feature`` edits; rustc on ``PATH`` is asked
+    for anything else that changes the cfg set (``-C target-cpu``, ``+avx2``...)."""
     if rustflags and _affects_cfg(rustflags):
         rustc = shutil.which("rustc")
         if rustc is None:
@@ -97,7 +134,19 @@ def kind_target_info(triple: str, rustflags: Sequence[str]) -> TargetInfo:
                 f"rustflags {' '.join(rustflags)!r} may change the cfg set of `{triple}`; "
                 "asking rustc needs `rustc` on PATH")
         return target_info(triple, rustc=rustc, rustflags=list(rustflags))
-    return target_info(triple, extra_cfgs=_cfg_flags(rustflags))
+    info = target_info(triple, extra_cfgs=_cfg_flags(rustflags))
+    edits = _feature_edits(rustflags) or []
+    if edits:
+        cfgs = list(info.cfgs)
+        for add, name in edits:
+            pair = ("target_feature", name)
+            if add and pair not in cfgs:
+                cfgs.append(pair)
+            elif not add and pair in cfgs:
+                cfgs.remove(pair)
+        cfgs.sort(key=lambda c: c[0] if c[1] is None else f'{c[0]}="{c[1]}"')
+        info = TargetInfo(info.triple, tuple(cfgs))
+    return info
 
 
 def _split_encoded(value: str) -> tuple[str, ...]:
