@@ -311,3 +311,16 @@ def test_path_dependency_version_bump_and_removed_dependency(setup):
                   '[dependencies]\na = "1"\n')
     lock = same(*setup.lock("update", "--workspace", keep=True))
     assert 'name = "local"\nversion = "0.2.0"' in lock and 'name = "c"' not in lock
+
+
+@pytest.mark.parametrize("setting", ["fallback", "allow"])
+def test_incompatible_rust_versions_config(setup, setting):
+    setup.publish("a", "1.4.0", rust_version="1.56")
+    setup.publish("a", "1.5.0", rust_version="1.70")
+    resolver = "2" if setting == "fallback" else "3"
+    setup.package("", '[package]\nname = "root"\nversion = "0.1.0"\nedition = "2021"\n'
+                  f'rust-version = "1.60"\nresolver = "{resolver}"\n\n[dependencies]\na = "1"\n')
+    setup.lock_config_extra = f'\n[resolver]\nincompatible-rust-versions = "{setting}"\n'
+    lock = same(*setup.lock())
+    expected = "1.4.0" if setting == "fallback" else "1.5.0"
+    assert f'version = "{expected}"' in lock
