@@ -28,14 +28,16 @@ import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 from urllib.parse import urlsplit
 
-import filelock
 import platformdirs
 
 from ..errors import NocargoError
 from ..source import SourceId
+
+if TYPE_CHECKING:  # pragma: no cover
+    import filelock
 
 __all__ = ["CacheEntry", "IndexCache", "default_cache_root", "registry_dir_name"]
 
@@ -129,6 +131,8 @@ class IndexCache:
     def _locked(self) -> "_Both":
         self._tmp.mkdir(parents=True, exist_ok=True)
         if self._file_lock is None:
+            import filelock
+
             self._file_lock = filelock.FileLock(str(self._lock_path), thread_local=False)
         return _Both(self)
 
@@ -140,6 +144,8 @@ class _Both:
         self.cache = cache
 
     def __enter__(self) -> None:
+        import filelock
+
         self.cache._thread_lock.acquire()
         try:
             assert self.cache._file_lock is not None

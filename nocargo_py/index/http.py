@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Mapping
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from typing import TYPE_CHECKING, Mapping
 
 from .. import __version__
 from .types import IndexFetchError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import requests
 
 __all__ = ["HttpClient", "HttpResponse", "RETRY_STATUSES"]
 
@@ -52,6 +51,12 @@ class HttpClient:
 
     def __init__(self, *, retries: int = 3, timeout: float = 30.0, connect_timeout: float = 10.0,
                  backoff: float = 0.5, pool: int = 16) -> None:
+        # requests (and urllib3, charset_normalizer...) take a noticeable share of start-up:
+        # imported when the first client is made, i.e. never by an offline run.
+        import requests
+        from requests.adapters import HTTPAdapter
+        from urllib3.util.retry import Retry
+
         self.retries = max(0, retries)
         self.timeout = (connect_timeout, timeout)
         self.backoff = backoff
@@ -83,6 +88,8 @@ class HttpClient:
 
     def get(self, url: str, headers: Mapping[str, str] | None = None) -> HttpResponse:
         """GET ``url`` (retrying as described in the module docstring)."""
+        import requests
+
         attempts = self.retries + 1
         last_error = ""
         for attempt in range(attempts):
@@ -129,6 +136,8 @@ class HttpClient:
 
 def _reason(exc: BaseException) -> str:
     """A short, header-free description of a requests/urllib3 failure."""
+    import requests
+
     inner = exc
     for _ in range(4):
         nxt = getattr(inner, "reason", None) or (inner.args[0] if inner.args else None)

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-import filelock
 
 from ..errors import NocargoError
 from ..index.layout import index_path
@@ -354,6 +353,8 @@ def store_crate_info(directory: Path, infos: Iterable[CrateInfo]) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         lock_dir = directory / CRATE_INFO_DIR / ".locks"
         lock_dir.mkdir(parents=True, exist_ok=True)
+        import filelock
+
         with filelock.FileLock(str(lock_dir / f"{name.lower()}.lock")):
             table = _read_table(path)
             for info in by_name[name]:

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-import filelock
 
 from ..errors import NocargoError
 from ..index.cache import default_cache_root, registry_dir_name
@@ -39,6 +38,7 @@ from ..shell import Shell
 from ..source import PackageId
 
 if TYPE_CHECKING:  # pragma: no cover
+    import filelock
     from ..index.http import HttpClient
     from ..index.registries import Registries
     from ..lockfile import Lockfile
@@ -164,6 +164,8 @@ class CrateDownloader:
     def _lock(self, request: CrateRequest) -> filelock.FileLock:
         locks = self.registry_dir(request) / ".locks"
         locks.mkdir(parents=True, exist_ok=True)
+        import filelock
+
         return filelock.FileLock(str(locks / f"{request.file_name}.lock"))
 
     def _download(self, request: CrateRequest) -> Path:

@@ -34,15 +34,17 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-import filelock
 import tomli
 
 from ..errors import NocargoError
 from ..index.cache import default_cache_root
 from ..shell import Shell
 from ..source import GitReference, PackageId, SourceId, canonical_url
+
+if TYPE_CHECKING:  # pragma: no cover
+    import filelock
 
 __all__ = ["GitCheckout", "GitFetchSpec", "GitSources", "find_package_in_checkout"]
 
@@ -154,6 +156,8 @@ class GitSources:
     def _lock(self, kind: str, name: str) -> filelock.FileLock:
         locks = self.root / ".locks"
         locks.mkdir(parents=True, exist_ok=True)
+        import filelock
+
         return filelock.FileLock(str(locks / f"{kind}-{name}.lock"))
 
     def fetch(self, source: SourceId) -> Path:
