@@ -4,6 +4,13 @@
 # `builtins.fetchGit`; path sources `builtins.path` under a fixed name, filtered, so the
 # store path depends only on the contents (two checkouts give the same derivations).
 { core, scripts }:
+let
+  # Shared by every registry package (evaluated once, not per package).
+  unpackBuilder = "${core.bash}/bin/bash";
+  unpackArgs = [ "-e" scripts.unpack ];
+  unpackPath = "${core.coreutils}/bin:${core.gnutar}/bin:${core.gzip}/bin";
+  impureEnvVars = [ "http_proxy" "https_proxy" "ftp_proxy" "all_proxy" "no_proxy" ];
+in
 key: pkg:
 let
   s = pkg.source;
@@ -14,16 +21,33 @@ let
       # Named `<name>-<version>.crate` like cargo's (and nocargo-py's) download cache, so a
       # cached file added with `nix-store --add-fixed sha256 <file>` is this very store path
       # and the build needs no network (the plan key may carry a hash suffix; the name never).
-      tarball = import <nix/fetchurl.nix> { url = s.url; sha256 = s.sha256; name = "${pkg.name}-${pkg.version}.crate"; };
-      unpacked = derivation {
+      # Exactly the derivation `import <nix/fetchurl.nix> { url; sha256; name; }` makes
+      # (the same .drv with Nix 2.8's corepkgs; being fixed-output, its output path depends
+      # only on name and hash with any Nix), without that function's defaults and the
+      # `derivation` wrapper's copies: called per package, this is evaluation time.
+      tarball = (derivationStrict {
+        name = "${pkg.name}-${pkg.version}.crate";
+        builder = "builtin:fetchurl";
+        system = "builtin";
+        url = s.url;
+        urls = [ s.url ];
+        outputHash = s.sha256;
+        outputHashAlgo = "sha256";
+        outputHashMode = "flat";
+        executable = false;
+        unpack = false;
+        preferLocalBuild = true;
+        inherit impureEnvVars;
+      }).out;
+      unpacked = (derivationStrict {
         name = "${key}-source";
         inherit (core) system;
-        builder = "${core.bash}/bin/bash";
-        args = [ "-e" scripts.unpack ];
+        builder = unpackBuilder;
+        args = unpackArgs;
         __structuredAttrs = true;
-        toolPath = "${core.coreutils}/bin:${core.gnutar}/bin:${core.gzip}/bin";
+        toolPath = unpackPath;
         inherit tarball;
-      };
+      }).out;
     in "${unpacked}${sub}";
 
   git = "${builtins.fetchGit ({ url = s.url; rev = s.rev; submodules = s.submodules; allRefs = true; }
