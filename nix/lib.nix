@@ -35,6 +35,7 @@ let
     builtins.concatStringsSep "" (map (p: ":${p}/bin") (ov.nativeBuildInputs ++ ov.buildInputs));
 
   builtinOverrides = library.overrides pkgs;
+  noUserOverrides = crateOverrides == { };
   overrideFor = pkg:
     let
       fs = filter (f: f != null) [
@@ -43,7 +44,10 @@ let
         (crateOverrides."${pkg.name}@${pkg.version}" or null)
       ];
       base = { pname = pkg.name; inherit (pkg) version; buildInputs = [ ]; nativeBuildInputs = [ ]; env = { }; rustcFlags = [ ]; };
-    in if length fs == 0 then null else foldl' (acc: f: acc // f acc) base fs;
+    in
+    # (the common case, no override for this package, decided without building lists)
+    if noUserOverrides && !(builtinOverrides ? ${pkg.name}) then null
+    else if length fs == 0 then null else foldl' (acc: f: acc // f acc) base fs;
   overrides = mapAttrs (key: overrideFor) plan.packages;
 
   sourceRoots = mapAttrs (library.fetch { inherit core scripts; }) plan.packages;
