@@ -159,9 +159,11 @@ def load_graph(ws: Workspace, ctx) -> ResolvedGraph:
 def resolve_from_args(args: argparse.Namespace, ctx) -> PlanRequest:
     """Load the workspace and run the resolvers for the flags of :func:`add_resolution_args`."""
     from ..cfg import host_triple
-    from ..workspace import load_workspace
+    from ..workspace import WorkspaceLoader, load_workspace
 
-    ws = load_workspace(ctx.options.manifest_path, Path.cwd(), ctx.shell)
+    loader = WorkspaceLoader(ctx.shell, cwd=Path.cwd())
+    ws = load_workspace(ctx.options.manifest_path, Path.cwd(), ctx.shell, loader=loader)
+    loader.emit_warnings(ctx.shell)  # manifest warnings, as cargo's build commands print them
     graph = load_graph(ws, ctx)
     host = args.host or host_triple()
     targets = tuple(args.target)
