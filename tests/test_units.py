@@ -29,6 +29,13 @@ CASES = sorted((FIXTURES / "expected").glob("*.json"))
 
 
 def plan(root: Path, mode: str, args: list[str]) -> dict:
+    """``plan --unit-graph`` parsed (``$ROOT`` for ``root``), or ``{"error": stderr}``."""
+    text = plan_text(root, mode, args)
+    return json.loads(text) if not text.startswith("error") else {"error": text[6:]}
+
+
+def plan_text(root: Path, mode: str, args: list[str]) -> str:
+    """The raw output (``$ROOT`` for ``root``); ``"error:" + stderr`` when the CLI fails."""
     argv = ["plan", "--unit-graph", "--host", "x86_64-unknown-linux-gnu", *args]
     if mode == "test":
         argv.append("--tests")
@@ -41,8 +48,8 @@ def plan(root: Path, mode: str, args: list[str]) -> dict:
     finally:
         os.chdir(old)
     if code != 0:
-        return {"error": err.getvalue().replace(str(root), "$ROOT")}
-    return json.loads(out.getvalue().replace(str(root), "$ROOT"))
+        return "error:" + err.getvalue().replace(str(root), "$ROOT")
+    return out.getvalue().replace(str(root), "$ROOT")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
@@ -50,7 +57,8 @@ def test_unit_graph_matches_recorded_cargo_output(case: Path, tmp_path: Path):
     data = json.loads(case.read_text())
     root = tmp_path.resolve() / data["fixture"]
     shutil.copytree(FIXTURES / data["fixture"], root)
-    ours = plan(root, data["mode"], data["args"])
+    text = plan_text(root, data["mode"], data["args"])
+    ours = json.loads(text) if not text.startswith("error:") else {"error": text[6:]}
     expected = data["cargo"]
     if "error" in expected:
         assert "error" in ours, "cargo refuses this command line; nocargo-py accepted it"
@@ -58,6 +66,8 @@ def test_unit_graph_matches_recorded_cargo_output(case: Path, tmp_path: Path):
         return
     assert "error" not in ours, ours.get("error")
     assert ours == expected
+    # byte for byte what cargo prints (compact JSON, cargo's key order, one newline)
+    assert text == json.dumps(expected, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 def test_fixture_cases_cover_every_fixture():
