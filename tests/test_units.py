@@ -5,7 +5,8 @@ proc-macro shared between host and target, build-dependencies that are also norm
 dependencies with other features, dev-dependencies, ``links`` ordering between build
 scripts, ``required-features`` incl. ``dep/feat``, profiles with ``build-override``,
 package overrides, ``"*"``, ``inherits`` chains, ``lto``/``panic``/``strip``/
-``split-debuginfo``) and ``expected/*.json``: the output of cargo 1.95 for one command
+``split-debuginfo``, ``[profile]`` and ``build.incremental`` from ``.cargo/config.toml``) and
+``expected/*.json``: the output of cargo 1.95 for one command
 line each, produced by ``regen.py`` (cargo itself, never edited by hand). Each case is
 planned here through the real CLI and must match byte for byte (after the fixture's
 location is replaced by ``$ROOT``).

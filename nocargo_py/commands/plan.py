@@ -177,10 +177,33 @@ def resolve_from_args(args: argparse.Namespace, ctx) -> PlanRequest:
         dev_units=bool(args.tests),
     )
     resolution = resolve_features(graph, ws, request)
-    profiles = Profiles.new(ws.profiles, _profile_name(args), host)
+    profiles = Profiles.new(ws.profiles, _profile_name(args), host,
+                            **_config_profile_settings(ctx))
     _validate_profile_overrides(profiles, resolution, ctx)
     intent = Intent.TEST if args.tests else Intent.BUILD
     return PlanRequest(ws, graph, resolution, profiles, intent, bool(targets), targets)
+
+
+def _config_profile_settings(ctx) -> dict:
+    """``[profile]`` tables of ``.cargo/config.toml`` (merged over the manifest's, as cargo
+    does) and the incremental override (``CARGO_INCREMENTAL``, else ``build.incremental``)."""
+    import os
+
+    from ..config import load_config
+
+    config = load_config(Path.cwd(), shell=ctx.shell)
+    profiles = config.get("profile")
+    if profiles is not None and not isinstance(profiles, dict):
+        raise NocargoError("invalid configuration for key `profile`: expected a table")
+    incremental = None
+    env = os.environ.get("CARGO_INCREMENTAL")
+    if env is not None:
+        incremental = env == "1"
+    else:
+        value = config.get("build.incremental")
+        if isinstance(value, bool):
+            incremental = value
+    return {"config_profiles": profiles, "incremental": incremental}
 
 
 def _validate_profile_overrides(profiles: Profiles, resolution: FeatureResolution, ctx) -> None:
