@@ -166,7 +166,10 @@ def resolve_from_args(args: argparse.Namespace, ctx) -> PlanRequest:
     loader.emit_warnings(ctx.shell)  # manifest warnings, as cargo's build commands print them
     graph = load_graph(ws, ctx)
     host = args.host or host_triple()
-    targets = tuple(args.target)
+    from ..config import load_config
+
+    config = load_config(Path.cwd(), shell=ctx.shell)
+    targets = tuple(args.target) or _config_targets(config)
     request = FeatureRequest(
         host=host,
         selection=PackageSelection(tuple(args.package), bool(args.workspace), tuple(args.exclude)),
@@ -178,20 +181,30 @@ def resolve_from_args(args: argparse.Namespace, ctx) -> PlanRequest:
     )
     resolution = resolve_features(graph, ws, request)
     profiles = Profiles.new(ws.profiles, _profile_name(args), host,
-                            **_config_profile_settings(ctx))
+                            **_config_profile_settings(config))
     _validate_profile_overrides(profiles, resolution, ctx)
     intent = Intent.TEST if args.tests else Intent.BUILD
     return PlanRequest(ws, graph, resolution, profiles, intent, bool(targets), targets)
 
 
-def _config_profile_settings(ctx) -> dict:
+def _config_targets(config) -> tuple[str, ...]:
+    """``build.target`` (string or list; ``CARGO_BUILD_TARGET``): cargo's default targets."""
+    value = config.get("build.target")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise NocargoError("invalid configuration for key `build.target`: expected a string or "
+                       "an array of strings")
+
+
+def _config_profile_settings(config) -> dict:
     """``[profile]`` tables of ``.cargo/config.toml`` (merged over the manifest's, as cargo
     does) and the incremental override (``CARGO_INCREMENTAL``, else ``build.incremental``)."""
     import os
 
-    from ..config import load_config
-
-    config = load_config(Path.cwd(), shell=ctx.shell)
     profiles = config.get("profile")
     if profiles is not None and not isinstance(profiles, dict):
         raise NocargoError("invalid configuration for key `profile`: expected a table")
