@@ -120,6 +120,7 @@ class CrateInfo:
     license_file: str | None = None
     readme: str | None = None
     checksum: str | None = None
+    lints: Mapping[str, Any] | None = None  # the manifest's [lints] ({} = none; None = not recorded)
 
     @property
     def is_proc_macro(self) -> bool:
@@ -155,6 +156,7 @@ class CrateInfo:
             "repository": self.repository, "documentation": self.documentation,
             "license": self.license, "license_file": self.license_file, "readme": self.readme,
             "checksum": self.checksum,
+            **({"lints": self.lints} if self.lints is not None else {}),
         }
 
     def to_json_line(self) -> str:
@@ -179,6 +181,7 @@ class CrateInfo:
             repository=_opt_str(obj, "repository"), documentation=_opt_str(obj, "documentation"),
             license=_opt_str(obj, "license"), license_file=_opt_str(obj, "license_file"),
             readme=_opt_str(obj, "readme"), checksum=_opt_str(obj, "checksum"),
+            lints=_opt_table(obj, "lints"),
         )
 
 
@@ -193,6 +196,13 @@ def _opt_str(obj: Mapping[str, Any], key: str) -> str | None:
     value = obj.get(key)
     if value is not None and not isinstance(value, str):
         raise NocargoError(f"crate info field `{key}` must be a string or null")
+    return value
+
+
+def _opt_table(obj: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, Mapping):
+        raise NocargoError(f"crate info field `{key}` must be an object or null")
     return value
 
 
@@ -258,7 +268,14 @@ def crate_info_from_package(pkg: "Package", checksum: str | None = None) -> Crat
         license_file=meta.license_file,
         readme=meta.readme,
         checksum=checksum,
+        lints=_manifest_lints(pkg),
     )
+
+
+def _manifest_lints(pkg: "Package") -> dict[str, Any]:
+    """The ``[lints]`` table as written (published manifests have it normalized)."""
+    raw = pkg.raw_manifest.get("lints") if isinstance(pkg.raw_manifest, Mapping) else None
+    return json.loads(json.dumps(raw)) if isinstance(raw, Mapping) else {}
 
 
 def extract_crate(crate_file: Path, package_id: PackageId, dest: Path) -> Path:
@@ -454,7 +471,8 @@ def vendor_crate_info(lock: "Lockfile", out_dir: Path, *, registries: "Registrie
     result: dict[PackageId, CrateInfo] = {}
     for pkg in pkgs:
         known = load_crate_info(out_dir, pkg.id, pkg.checksum)
-        if known is not None and known.checksum == pkg.checksum:
+        # entries written before `lints` was recorded are read again
+        if known is not None and known.checksum == pkg.checksum and known.lints is not None:
             result[pkg.id] = known
         else:
             todo.append(pkg.id)
