@@ -38,7 +38,7 @@ from typing import Iterable, Mapping
 
 __all__ = ["CargoRun", "cargo_side", "cargo_vv", "compare", "plan_side", "script_outputs"]
 
-_RUNNING = re.compile(r"^\s+Running `(.*)`$")
+_RUNNING = re.compile(r"^\s+Running `(.*)$")
 _ENV_WORD = re.compile(r"^[A-Za-z_][^=/\s]*=")
 _DROP_RUSTC_ENV = {"CARGO", "CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "LD_LIBRARY_PATH",
                    "CARGO_MAKEFLAGS", "CARGO_RUSTC_CURRENT_DIR", "CARGO_TARGET_TMPDIR",
@@ -71,11 +71,8 @@ def cargo_vv(cwd: Path, args: list[str], target_dir: Path, env: Mapping[str, str
     proc = subprocess.run(["cargo", *args, "-vv", "--offline"], cwd=cwd, env=full,
                           capture_output=True, text=True, timeout=timeout)
     calls = []
-    for line in proc.stderr.splitlines():
-        m = _RUNNING.match(line)
-        if not m:
-            continue
-        words = shlex.split(m.group(1))
+    for command in _running_commands(proc.stderr.split("\n")):
+        words = command
         env_words: dict[str, str] = {}
         i = 0
         while i < len(words) and _ENV_WORD.match(words[i]):
@@ -85,6 +82,31 @@ def cargo_vv(cwd: Path, args: list[str], target_dir: Path, env: Mapping[str, str
         calls.append((env_words, words[i], words[i + 1:]))
     error = None if proc.returncode == 0 else proc.stderr
     return CargoRun(calls, error, cwd, target_dir)
+
+
+def _running_commands(lines: list[str]) -> list[list[str]]:
+    """The shell words of every ``Running `...``` line (values may span lines and contain
+    backticks: a command ends at the first closing backtick after which it parses)."""
+    out = []
+    i = 0
+    while i < len(lines):
+        m = _RUNNING.match(lines[i])
+        i += 1
+        if not m:
+            continue
+        buf = m.group(1)
+        while True:
+            if buf.endswith("`"):
+                try:
+                    out.append(shlex.split(buf[:-1]))
+                    break
+                except ValueError:
+                    pass
+            if i >= len(lines):
+                raise ValueError("unterminated `Running` line in cargo's output")
+            buf += "\n" + lines[i]
+            i += 1
+    return out
 
 
 # -- build-script outputs ------------------------------------------------------------------

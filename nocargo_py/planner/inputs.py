@@ -74,6 +74,8 @@ class CrateInfoStore:
                 if directory is None:
                     continue
                 info = load_crate_info(directory, pid, checksum)
+                if info is not None and info.lints is None:
+                    info = None  # recorded before [lints] were: read the .crate again
                 if info is not None:
                     break
             if info is None:

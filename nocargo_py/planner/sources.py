@@ -190,6 +190,14 @@ def _local_lints(pkg: Package, ws_lints: Mapping | None) -> tuple[str, ...]:
     return tuple(lint_flags(lints, f"lints of `{pkg.name}`"))
 
 
+def _crate_lints(info: CrateInfo, pid: PackageId) -> tuple[str, ...]:
+    """Lint flags of a registry/git package (its manifest's ``[lints]``; a git package's
+    ``workspace = true`` is not resolved against its repository's workspace)."""
+    from .flags import lint_flags
+
+    return tuple(lint_flags(info.lints or {}, f"lints of `{pid.name} v{pid.version}`"))
+
+
 def workspace_lints(ws: Workspace) -> Mapping | None:
     """``[workspace.lints]`` of the root manifest (``None`` when absent)."""
     from ..toml_util import load_toml
@@ -274,5 +282,5 @@ def package_facts(graph: ResolvedGraph, ws: Workspace, nix_file: Path,
             pid, key, PackagePlan(pid.name, pid.version, source, root, rp.links,
                                   info.cargo_pkg_env()),
             info.cargo_pkg_env(), root_dir, f"{pid.name}-{pid.version}", False, features,
-            (), info.rust_version, rp.targets)
+            _crate_lints(info, pid), info.rust_version, rp.targets)
     return out
