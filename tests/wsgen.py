@@ -305,8 +305,10 @@ def workspaces(draw, min_crates: int = 3, max_crates: int = 15) -> GenWorkspace:
         if crate.external:
             candidates_fwd = [j for j in candidates_fwd if crates[j].external]
         fwd = draw(st.lists(st.sampled_from(candidates_fwd), max_size=3, unique=True)) if candidates_fwd else []
-        dev_cands = [j for j in range(n) if j != i and not crates[j].external] if not crate.external else []
-        dev = draw(st.lists(st.sampled_from(dev_cands), max_size=2, unique=True)) if dev_cands and not crate.external else []
+        # members: dev-dependencies on other members; non-members: on other non-members
+        # (cargo ignores those, but `test -p <non-member>` then refuses)
+        dev_cands = [j for j in range(n) if j != i and crates[j].external == crate.external]
+        dev = draw(st.lists(st.sampled_from(dev_cands), max_size=2, unique=True)) if dev_cands else []
         for j in sorted(set(fwd) | set(dev)):
             target = crates[j]
             renamed = draw(st.integers(0, 4))

@@ -619,6 +619,13 @@ def build_unit_graph(
     explicit = (resolution.requested_triples != (resolution.host,)
                 if explicit_targets is None else explicit_targets)
     state = _State(graph, resolution, profiles, set(graph.members), intent, platform_matches)
+    if intent is Intent.TEST:
+        for pid in resolution.to_build:
+            deps = graph.packages[pid].summary.dependencies
+            if pid not in state.members and any(d.kind is DepKind.DEV for d in deps):
+                raise NocargoError(
+                    f"package `{pid.name}` cannot be tested because it requires "
+                    "dev-dependencies and is not a member of the workspace")
     explicit_kinds = list(resolution.requested_triples)
     roots = _root_units(state, ws, explicit_kinds, explicit)
     for root in roots:
