@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol
 from ..errors import NocargoError
 from ..package import Package, Target, TargetKind, Workspace
 from ..semver_req import Version, VersionReq
-from ..source import PackageId, SourceId, SourceKind
+from ..source import PackageId, SourceId
 from ..summary import DepKind, Dependency, Summary
 
 __all__ = [

@@ -28,9 +28,10 @@ that differ in nothing but their dependencies (cargo orders those by a pointer h
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
 
 from ..errors import NocargoError
 from ..package import Target, TargetKind, Workspace
@@ -217,9 +218,16 @@ def target_json(target: Target) -> dict:
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+def _unit_ident(pkg: ResolvedPackage, target: Target, profile: Profile, kind: str | None,
+                mode: CompileMode, features: tuple[str, ...], dep_hash: tuple | None) -> tuple:
+    """What cargo compares for unit identity (profiles compare without name/markers)."""
+    return (pkg.package_id, target, profile.comparable(), kind, mode, features, dep_hash)
+
+
+@dataclass(frozen=True, eq=False)
 class Unit:
-    """One unit. Units are interned: equal units are the same object."""
+    """One unit. Units are interned (:class:`_Interner`): equal units are the same object,
+    so identity is equality; ``serial`` is the interning order."""
 
     pkg: ResolvedPackage
     target: Target
@@ -229,25 +237,18 @@ class Unit:
     features: tuple[str, ...]
     dep_hash: tuple | None = None  # None before cargo's second pass
     serial: int = 0
-    _ident: tuple | None = field(default=None, repr=False)
-    _sort_key: tuple | None = field(default=None, repr=False)
 
-    @property
+    @functools.cached_property
     def ident(self) -> tuple:
-        """What cargo compares for unit identity (profiles compare without name/markers)."""
-        if self._ident is None:
-            self._ident = (self.pkg.package_id, self.target, self.profile.comparable(),
-                           self.kind, self.mode, self.features, self.dep_hash)
-        return self._ident
+        return _unit_ident(self.pkg, self.target, self.profile, self.kind, self.mode,
+                           self.features, self.dep_hash)
 
-    @property
+    @functools.cached_property
     def sort_key(self) -> tuple:
         """Cargo's derived ``Ord`` on units (``dep_hash`` replaced by a stable stand-in)."""
-        if self._sort_key is None:
-            self._sort_key = (package_id_key(self.pkg.package_id), _target_key(self.target),
-                              self.profile.sort_key(), _kind_key(self.kind), int(self.mode),
-                              self.features, self.dep_hash or ())
-        return self._sort_key
+        return (package_id_key(self.pkg.package_id), _target_key(self.target),
+                self.profile.sort_key(), _kind_key(self.kind), int(self.mode), self.features,
+                self.dep_hash or ())
 
     @property
     def package_id(self) -> PackageId:
@@ -286,12 +287,11 @@ class _Interner:
 
     def intern(self, pkg: ResolvedPackage, target: Target, profile: Profile, kind: str | None,
                mode: CompileMode, features: tuple[str, ...], dep_hash: tuple | None = None) -> Unit:
-        unit = Unit(pkg, target, profile, kind, mode, features, dep_hash)
-        key = unit.ident
+        key = _unit_ident(pkg, target, profile, kind, mode, features, dep_hash)
         found = self.units.get(key)
         if found is not None:
             return found
-        unit.serial = next(self.counter)
+        unit = Unit(pkg, target, profile, kind, mode, features, dep_hash, next(self.counter))
         self.units[key] = unit
         return unit
 
