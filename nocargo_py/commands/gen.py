@@ -66,7 +66,8 @@ def add_gen_args(parser: argparse.ArgumentParser) -> None:
     c = parser.add_argument_group("output")
     c.add_argument("--target", action="append", default=[], metavar="TRIPLE",
                    help="plan for this target (repeatable; each gets its own plan, the first "
-                        "is the default of Cargo.nix; default: the host, without --target)")
+                        "is the default of Cargo.nix; default: `build.target` from "
+                        ".cargo/config.toml, else the host without --target)")
     c.add_argument("--host", metavar="TRIPLE", default=None,
                    help="the host triple (default: this machine's)")
     c.add_argument("-o", "--output", metavar="FILE", type=Path, default=None,
@@ -109,7 +110,9 @@ def generate(args: argparse.Namespace, ctx: Any, *, write_lock: bool = True) -> 
         graph, provider = load_resolved_graph(ws, registries, options, ctx.shell,
                                               write_lock=write_lock)
         host = args.host or host_triple()
-        targets = tuple(dict.fromkeys(args.target)) if args.target else (None,)
+        configured = registries.config.build_target() if registries.config else ()
+        # cargo's fallback: `build.target` / CARGO_BUILD_TARGET when no --target is given
+        targets = tuple(dict.fromkeys(args.target or configured)) or (None,)
         if args.package:
             selection = PackageSelection(packages=tuple(args.package))
             if args.exclude:
