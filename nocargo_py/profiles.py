@@ -482,6 +482,8 @@ class Profiles:
     makers: Mapping[str, _Maker]
     incremental: bool | None = None
     spec_matcher: SpecMatcher = field(default=_default_spec_matcher, compare=False)
+    #: get_profile's answers (a pure function of its arguments; asked once per unit dep)
+    _memo: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @classmethod
     def new(
@@ -552,6 +554,10 @@ class Profiles:
         ``always_unwind``: cargo's ``PanicSetting::AlwaysUnwind`` (host units, tests);
         ``kind_triple``: the triple the unit is compiled for (``None`` = host).
         """
+        key = (pkg_id, is_member, is_local, for_host, always_unwind, kind_triple)
+        known = self._memo.get(key)
+        if known is not None:
+            return known
         maker = self.makers[self.requested]
         profile = maker.get(pkg_id, is_member, for_host, self.spec_matcher)
         changes: dict[str, Any] = {}
@@ -568,7 +574,8 @@ class Profiles:
             incremental = False
         changes["incremental"] = incremental
         changes["name"] = self.requested
-        return replace(profile, **changes)
+        result = self._memo[key] = replace(profile, **changes)
+        return result
 
     def base_profile(self) -> Profile:
         """The requested profile for a member without overrides (PROFILE/`Finished` line)."""
