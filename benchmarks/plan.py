@@ -7,9 +7,10 @@ What is timed (best of ``--runs``, milliseconds), all on the project's ``Cargo.l
 warm caches (index data from ``registry-cache/``, crate facts from the cache dir filled by a
 first, untimed run; cargo's crates already downloaded):
 
-* ``ours``      in-process: load the workspace, build the resolved graph from the lock file,
-                resolve features, build the unit graph and the plan JSON — no interpreter
-                start-up;
+* ``ours``      in-process: load the workspace, check ``Cargo.lock`` with the version
+                resolver (as cargo re-resolves on every build; about two thirds of the time),
+                build the resolved graph from it, resolve features, build the unit graph and
+                the plan JSON — no interpreter start-up;
 * ``cli``       ``python -m nocargo_py plan`` as a process (start-up and imports included);
 * ``metadata``  ``cargo metadata --format-version 1 --locked --offline`` as a process (cargo
                 resolves and loads every package manifest: the closest cargo command that
