@@ -173,3 +173,43 @@ def test_incremental_rebuilds(planner: Path, release_members: Path, tmp_path: Pa
     ]), pkgs
     assert not any(n.startswith(("fixture-sys", "ffi", "optdep", "outside", "unixonly"))
                    for n in rebuilt)
+
+
+def test_git_dependency_in_a_workspace_subdirectory(tmp_path: Path) -> None:
+    """A git dependency living in a sub-directory of a git workspace (inheriting from the
+    repository's `[workspace.package]`, with a path dependency of its own) is fetched at
+    the locked commit with `builtins.fetchGit`, and the binary prints what cargo's does."""
+    repo = tmp_path / "repo"
+    for rel, text in {
+        "Cargo.toml": '[workspace]\nmembers = ["crates/*"]\n[workspace.package]\n'
+                      'version = "0.4.0"\nedition = "2021"\n',
+        "crates/gitlib/Cargo.toml": '[package]\nname = "gitlib"\nversion.workspace = true\n'
+                                    'edition.workspace = true\ndescription = "in a sub-directory"\n'
+                                    '[dependencies]\ngitdep = { path = "../gitdep" }\n',
+        "crates/gitlib/src/lib.rs": 'pub fn hello() -> String { format!("gitlib {} {} + {}", '
+                                    'env!("CARGO_PKG_VERSION"), env!("CARGO_PKG_DESCRIPTION"), '
+                                    'gitdep::NAME) }\n',
+        "crates/gitdep/Cargo.toml": '[package]\nname = "gitdep"\nversion = "0.1.0"\nedition = "2021"\n',
+        "crates/gitdep/src/lib.rs": 'pub const NAME: &str = "gitdep";\n',
+    }.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    git = ["git", "-C", str(repo), "-c", "user.email=t@e", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    app = tmp_path / "app"
+    (app / "src").mkdir(parents=True)
+    (app / "Cargo.toml").write_text(
+        '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\n'
+        f'gitlib = {{ git = "file://{repo}", branch = "main" }}\n')
+    (app / "src" / "main.rs").write_text('fn main() { println!("{}", gitlib::hello()); }\n')
+    cargo = subprocess.run(["cargo", "run", "-q", "--target-dir", str(tmp_path / "target")],
+                           cwd=app, capture_output=True, timeout=900)
+    assert cargo.returncode == 0, cargo.stderr
+    proc = run_cli("gen", cwd=app)  # git sources are fetched into the cache
+    assert proc.returncode == 0, proc.stderr
+    text = (app / "Cargo.nix").read_text()
+    assert 'root = "crates/gitlib";' in text and 'kind = "git";' in text
+    out = outputs(nix_build(app / "Cargo.nix", "-A", "rootCrate"))[0]
+    assert run(out / "bin" / "app") == cargo.stdout == b"gitlib 0.4.0 in a sub-directory + gitdep\n"
