@@ -171,7 +171,7 @@ class _GraphPlanner:
         memo = self.to_link_memo
         if index in memo:
             return memo[index]
-        order = self._postorder([index])
+        order = self._postorder([index], skip=memo)
         for i in order:
             if i in memo:
                 continue
@@ -199,8 +199,11 @@ class _GraphPlanner:
             memo[i] = tuple(out)
         return memo[index]
 
-    def _postorder(self, roots: Iterable[int]) -> list[int]:
+    def _postorder(self, roots: Iterable[int], skip: Mapping[int, Any] | None = None) -> list[int]:
+        """Dependencies before dependents; the walk does not enter a unit in ``skip``
+        (already handled by the caller), so repeated calls stay linear overall."""
         deps = self.ug.dependencies
+        skip = skip if skip is not None else {}
         order: list[int] = []
         state: dict[int, int] = {}
         for root in roots:
@@ -217,7 +220,7 @@ class _GraphPlanner:
                 state[i] = 1
                 stack.append((i, True))
                 for d, *_ in reversed(deps[i]):
-                    if not state.get(d):
+                    if not state.get(d) and d not in skip:
                         stack.append((d, False))
         return order
 
@@ -497,11 +500,18 @@ class _PlanBuilder:
     def __init__(self, facts: Mapping[PackageId, PackageFacts]) -> None:
         self.facts = facts
         self.units: dict[str, Unit] = {}
+        self._package_json: dict[str, str] = {}
 
     def register(self, unit: Unit, facts: PackageFacts, prefix: str) -> str:
-        data = _to_data(unit)
-        blob = json.dumps({"unit": data, "package": _to_data(facts.plan)}, sort_keys=True,
-                          separators=(",", ":"), ensure_ascii=False)
+        package = self._package_json.get(facts.key)
+        if package is None:
+            package = self._package_json[facts.key] = json.dumps(
+                _to_data(facts.plan), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        # == json.dumps({"unit": ..., "package": ...}, sort_keys=True, separators=(",", ":"),
+        # ensure_ascii=False), with the package's part made once per package
+        blob = ('{"package":' + package + ',"unit":'
+                + json.dumps(_to_data(unit), sort_keys=True, separators=(",", ":"),
+                             ensure_ascii=False) + "}")
         digest = hashlib.sha256(blob.encode("utf-8")).hexdigest()
         meta = digest[:16]
         extra = hashlib.sha256(("extra-filename:" + digest).encode()).hexdigest()[:16]
