@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 from .errors import NocargoError
@@ -115,8 +116,10 @@ class DepFeatureRef:
 FeatureValue = FeatureRef | DepRef | DepFeatureRef
 
 
+@lru_cache(maxsize=65536)
 def parse_feature_value(text: str) -> FeatureValue:
-    """Parse one feature value string as cargo's ``FeatureValue::new`` does.
+    """Parse one feature value string as cargo's ``FeatureValue::new`` does (cached: the
+    values are immutable and the same strings recur across every package's features).
 
     Splits on the first ``/``; ``dep:`` prefix marks an optional-dependency activation.
     Validation of names against the package happens in :func:`build_feature_map`.

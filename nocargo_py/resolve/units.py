@@ -343,6 +343,7 @@ class _State:
         self.unit_deps: dict[Unit, list[UnitDep]] = {}
         self.dev_edges: set[tuple[int, int]] = set()
         self._all_features_cache: dict[tuple[PackageId, bool, tuple], set[str]] = {}
+        self._listed_deps: dict[PackageId, dict[PackageId, tuple[Dependency, ...]]] = {}
 
     # -- helpers -------------------------------------------------------------------------
     def triple(self, kind: str | None) -> str:
@@ -370,15 +371,21 @@ class _State:
             for_host=unit_for.host, always_unwind=unit_for.always_unwind, kind_triple=kind,
         )
 
+    def listed_deps(self, parent_id: PackageId, pkg_id: PackageId) -> tuple[Dependency, ...]:
+        """The declared dependencies of ``parent_id`` that the resolve edge to ``pkg_id``
+        came from (the first edge, as a scan of ``res.deps`` finds it), by lookup."""
+        table = self._listed_deps.get(parent_id)
+        if table is None:
+            table = self._listed_deps[parent_id] = {}
+            for dep_id, deps in self.res.deps(parent_id):
+                table.setdefault(dep_id, deps)
+        return table.get(pkg_id, ())
+
     def extern_crate_name(self, parent: ResolvedPackage, pkg: ResolvedPackage,
                           target: Target) -> tuple[str, str | None]:
         if parent.package_id == pkg.package_id:
             return target.crate_name, None
-        listed: tuple[Dependency, ...] = ()
-        for dep_id, deps in self.res.deps(parent.package_id):
-            if dep_id == pkg.package_id:
-                listed = deps
-                break
+        listed = self.listed_deps(parent.package_id, pkg.package_id)
         pairs = [((d.rename.replace("-", "_"), d.rename) if d.rename is not None
                   else (target.crate_name, None)) for d in listed]
         if not pairs:
@@ -393,10 +400,8 @@ class _State:
         return name, dep_name
 
     def is_public(self, parent: ResolvedPackage, pkg: ResolvedPackage) -> bool:
-        for dep_id, deps in self.res.deps(parent.package_id):
-            if dep_id == pkg.package_id:
-                return any(d.kind is DepKind.NORMAL and d.public is True for d in deps)
-        return False
+        deps = self.listed_deps(parent.package_id, pkg.package_id)
+        return any(d.kind is DepKind.NORMAL and d.public is True for d in deps)
 
     # -- units ---------------------------------------------------------------------------
     def new_unit_dep(self, parent: Unit, pkg: ResolvedPackage, target: Target, unit_for: UnitFor,
