@@ -281,3 +281,35 @@ def test_registry_and_git_sources(ws: Path, cargo_release: Path, tmp_path: Path)
     (work / "Cargo.nix").write_text(render_cargo_nix(dataclasses.replace(plan, packages=pkgs)))
     out = out_path(nix_build(work / "Cargo.nix", "workspaceMembers.app"))
     assert run(out / "bin" / "app-cli") == run(cargo_release / "app-cli")
+
+
+def test_registry_fetch_is_the_added_cache_file(ws: Path, tmp_path: Path) -> None:
+    """The .crate fetch is named `<name>-<version>.crate` whatever the plan key (here one
+    with a collision suffix), so `nix-store --add-fixed sha256` of the cached file is the
+    store path the build uses: the unreachable URL is never asked."""
+    import dataclasses
+    import hashlib
+    import tarfile
+
+    from nocargo_py.plan import RegistrySource
+
+    crate = tmp_path / "cache" / "shared-2.0.0.crate"
+    crate.parent.mkdir()
+    with tarfile.open(crate, "w:gz") as tar:
+        tar.add(ws.parent / "shared2", arcname="shared-2.0.0")
+    work = tmp_path / "ws"
+    shutil.copytree(ws.parent, work)
+    plan = real_plan(work)
+    old, new = "shared-2.0.0", "shared-2.0.0-0123abcd"
+    pkgs = {(new if k == old else k): v for k, v in plan.packages.items()}
+    pkgs[new] = dataclasses.replace(pkgs[new], root="shared-2.0.0", source=RegistrySource(
+        "http://127.0.0.1:9/unreachable.crate", hashlib.sha256(crate.read_bytes()).hexdigest()))
+    units = {i: (dataclasses.replace(u, package=new) if u.package == old else u)
+             for i, u in plan.units.items()}
+    (work / "Cargo.nix").write_text(render_cargo_nix(dataclasses.replace(plan, packages=pkgs,
+                                                                         units=units)))
+    added = subprocess.run(["nix-store", "--add-fixed", "sha256", str(crate)],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert added.endswith("-shared-2.0.0.crate")
+    out = out_path(nix_build(work / "Cargo.nix", "workspaceMembers.app"))
+    assert b"shared v2: shared 2.0.0" in run(out / "bin" / "app-cli")
