@@ -53,7 +53,7 @@ from nocargo_py.sources.download import (  # noqa: E402
 )
 
 __all__ = [
-    "PROJECTS", "BuildError", "Project", "add_to_store", "cargo_build", "fetch_dependencies",
+    "EXTRA_PROJECTS", "PROJECTS", "BuildError", "Project", "add_to_store", "cargo_build", "fetch_dependencies",
     "build_both", "crate_fetches", "fetch_project", "generate", "invalid_paths", "nix_build",
     "vendor_directory",
 ]
@@ -91,17 +91,17 @@ class Project:
 
     def crate_overrides(self) -> str:
         """The ``crateOverrides`` Nix expression: ``env`` for ``env_crates``; crates in
-        ``clear_native_inputs`` drop the built-in override's nixpkgs inputs (there is no
-        nixpkgs here: their build scripts build the bundled C sources instead)."""
+        ``clear_native_inputs`` drop the built-in override's nixpkgs inputs and env (there
+        is no nixpkgs here: their build scripts build the bundled C sources instead)."""
         parts = []
         for name in sorted(set(self.env_crates) | set(self.clear_native_inputs)):
-            attrs = []
-            if name in self.clear_native_inputs:
-                attrs.append("buildInputs = [ ]; nativeBuildInputs = [ ];")
-            if name in self.env_crates:
-                env = " ".join(f"{k} = {json.dumps(v)};" for k, v in sorted(self.env.items()))
-                attrs.append(f"env = attrs.env // {{ {env} }};")
-            parts.append(f"{json.dumps(name)} = attrs: {{ {' '.join(attrs)} }};")
+            env = " ".join(f"{k} = {json.dumps(v)};" for k, v in sorted(self.env.items())
+                           if name in self.env_crates)
+            if name in self.clear_native_inputs:  # also the built-in's env (…_SYSTEM_LIB…)
+                body = f"buildInputs = [ ]; nativeBuildInputs = [ ]; env = {{ {env} }};"
+            else:
+                body = f"env = attrs.env // {{ {env} }};"
+            parts.append(f"{json.dumps(name)} = attrs: {{ {body} }};")
         return "{ " + " ".join(parts) + " }"
 
 
@@ -117,6 +117,14 @@ PROJECTS: dict[str, Project] = {
     "fd": Project("fd-find", "10.4.2", "fd", "fd", features=("completions",),
                   no_default_features=True),
     "hyperfine": Project("hyperfine", "1.20.0", "hyperfine", "hyperfine"),
+}
+
+#: Also built by hand (``python3 tests/realworld.py just``), not in the test suite's budget.
+EXTRA_PROJECTS: dict[str, Project] = {
+    "just": Project("just", "1.58.0", "just", "just"),
+    # onig_sys and libgit2-sys (+ libz-sys) compile their bundled C sources with cc.
+    "bat": Project("bat", "0.26.1", "bat", "bat", clear_native_inputs=(
+        "onig_sys", "libgit2-sys", "libz-sys")),
 }
 
 
@@ -324,7 +332,7 @@ def build_both(name: str, work: Path, *, release: bool = False, cold: bool = Fal
     """
     import filelock
 
-    project = PROJECTS[name]
+    project = PROJECTS[name] if name in PROJECTS else EXTRA_PROJECTS[name]
     work.mkdir(parents=True, exist_ok=True)
     record = work / "built.json"
     with filelock.FileLock(str(work / ".lock")):
@@ -396,7 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - benchm
     import tempfile
 
     parser = argparse.ArgumentParser(description="build a corpus project with Nix and cargo")
-    parser.add_argument("project", choices=sorted(PROJECTS))
+    parser.add_argument("project", choices=sorted(PROJECTS) + sorted(EXTRA_PROJECTS))
     parser.add_argument("--release", action="store_true")
     parser.add_argument("--work-dir", type=Path, default=None)
     parser.add_argument("--cold", action="store_true",
