@@ -144,7 +144,7 @@ class _GraphPlanner:
         self.ids: dict[int, str] = {}
         self.to_link_memo: dict[int, tuple[int, ...]] = {}
         self.closure_memo: dict[int, tuple[str, ...]] = {}
-        self.primary = set(gi.resolution.to_build)
+        self.primary: set = set()
         self.host_units = self._host_units()
 
     # -- graph helpers ---------------------------------------------------------------------
@@ -238,6 +238,9 @@ class _GraphPlanner:
                     wanted.append(r)
             elif u.mode is CompileMode.TEST:
                 wanted.append(r)
+        # cargo's primary packages are those of the root units (a selected member with no
+        # root unit, e.g. only untested targets under `cargo test`, is not primary)
+        self.primary = {units[r].pkg.package_id for r in wanted}
         for i in self._postorder(wanted):
             self.ids[i] = self._plan_unit(i)
         members: dict[str, list[str]] = {}
