@@ -133,6 +133,9 @@ def test_planner_fixture_features_target_and_rustflags(planner_ws: Path, tmp_pat
     # RUSTFLAGS wins over the config's target/build rustflags (build scripts see it too)
     check(planner_ws, tmp_path / "b", test=True, release=False,
           env={"RUSTFLAGS": "--cfg from_env -C debug-assertions=off"}, packages=["core-lib"])
+    # a configured linker: `-C linker=` for every unit, RUSTC_LINKER for build scripts
+    check(planner_ws, tmp_path / "c", test=False, release=False,
+          env={"CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER": "cc"}, packages=["ffi"])
 
 
 def test_nix_fixture_matches_cargo(tmp_path: Path) -> None:
