@@ -53,9 +53,10 @@ from nocargo_py.sources.download import (  # noqa: E402
 )
 
 __all__ = [
-    "EXTRA_PROJECTS", "PROJECTS", "BuildError", "Project", "add_to_store", "cargo_build", "fetch_dependencies",
-    "build_both", "crate_fetches", "fetch_project", "generate", "invalid_paths", "nix_build",
-    "vendor_directory",
+    "EXTRA_PROJECTS", "PROJECTS", "BuildError", "Built", "Project", "add_to_store",
+    "build_both", "cargo", "cargo_build", "crate_fetches", "fetch_dependencies",
+    "fetch_project", "forget_build", "generate", "invalid_paths", "nix_build",
+    "run_tests_both", "vendor_directory",
 ]
 
 
@@ -276,12 +277,13 @@ def vendor_directory(crates: Mapping[PackageId, Path], lock: Lockfile, dest: Pat
     return dest
 
 
-def cargo_build(project: Project, root: Path, vendor: Path, target_dir: Path, *,
-                release: bool, cargo_home: Path) -> Path:
-    """``cargo build --locked --offline -j2`` of the project's bin against ``vendor``
-    (crates.io replaced by the directory source); returns the binary."""
-    cmd = ["cargo", "build", "--locked", "--offline", "-j", str(JOBS), "--bin", project.bin,
-           *project.feature_args(), "--target-dir", str(target_dir),
+def cargo(command: str, project: Project, root: Path, vendor: Path, target_dir: Path, *,
+          release: bool, cargo_home: Path, args: Sequence[str] = ()) -> str:
+    """``cargo COMMAND --locked --offline -j2`` with the project's features against
+    ``vendor`` (crates.io replaced by the directory source), in a clean environment with
+    its own ``CARGO_HOME``; returns stdout."""
+    cmd = ["cargo", command, "--locked", "--offline", "-j", str(JOBS), *project.feature_args(),
+           "--target-dir", str(target_dir),
            "--config", 'source.crates-io.replace-with="nocargo-vendored"',
            "--config", f"source.nocargo-vendored.directory={json.dumps(str(vendor))}"]
     if release:
@@ -292,9 +294,19 @@ def cargo_build(project: Project, root: Path, vendor: Path, target_dir: Path, *,
                    or k in {"RUSTC", "RUSTC_WRAPPER", "RUSTDOCFLAGS"})}
     env.update(project.env)
     env["CARGO_HOME"] = str(cargo_home)
-    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=3600)
+    proc = subprocess.run([*cmd, *args], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=3600)
     if proc.returncode != 0:
-        raise BuildError(f"cargo build of {project.key} failed:\n{proc.stderr[-8000:]}")
+        raise BuildError(f"cargo {command} of {project.key} failed:\n{proc.stdout[-4000:]}\n"
+                         f"{proc.stderr[-8000:]}")
+    return proc.stdout
+
+
+def cargo_build(project: Project, root: Path, vendor: Path, target_dir: Path, *,
+                release: bool, cargo_home: Path) -> Path:
+    """``cargo build`` of the project's bin (see :func:`cargo`); returns the binary."""
+    cargo("build", project, root, vendor, target_dir, release=release, cargo_home=cargo_home,
+          args=["--bin", project.bin])
     return target_dir / ("release" if release else "debug") / project.bin
 
 
@@ -304,6 +316,7 @@ class Built:
 
     project: Project
     release: bool
+    work: Path                    # vendor/, target/, cargo-home/ of the cargo build
     root: Path                    # the unpacked project (Cargo.lock, Cargo.nix)
     crates: int                   # registry crates in Cargo.lock
     added: tuple[str, ...]        # store paths of the cached .crate files we added
@@ -317,7 +330,8 @@ class Built:
         return self.nix_out / "bin" / self.project.bin
 
     def to_json(self) -> dict:
-        return {"project": self.project.crate, "release": self.release, "root": str(self.root),
+        return {"project": self.project.crate, "release": self.release, "work": str(self.work),
+                "root": str(self.root),
                 "crates": self.crates, "added": list(self.added), "fetches": list(self.fetches),
                 "nix_out": str(self.nix_out),
                 "cargo_exe": str(self.cargo_exe), "seconds": dict(self.seconds)}
@@ -340,7 +354,7 @@ def build_both(name: str, work: Path, *, release: bool = False, cold: bool = Fal
             data = json.loads(record.read_text(encoding="utf-8"))
             if (data["release"] == release and Path(data["nix_out"]).exists()
                     and Path(data["cargo_exe"]).exists()):
-                return Built(project, release, Path(data["root"]), data["crates"],
+                return Built(project, release, work, Path(data["root"]), data["crates"],
                              tuple(data["added"]), tuple(data["fetches"]),
                              Path(data["nix_out"]),
                              Path(data["cargo_exe"]), data["seconds"])
@@ -369,10 +383,27 @@ def build_both(name: str, work: Path, *, release: bool = False, cold: bool = Fal
         t.measure("vendor", vendor_directory, crates, lockfile(root), vendor)
         cargo_exe = t.measure("cargo build", cargo_build, project, root, vendor,
                               work / "target", release=release, cargo_home=work / "cargo-home")
-        built = Built(project, release, root, len(crates), tuple(added), tuple(fetches),
+        built = Built(project, release, work, root, len(crates), tuple(added), tuple(fetches),
                       nix_out, cargo_exe, dict(t.steps))
         record.write_text(json.dumps(built.to_json(), indent=1), encoding="utf-8")
         return built
+
+
+def run_tests_both(built: Built) -> tuple[str, str]:
+    """Run the project's tests: ``tests.<package>`` with Nix (after its build), then
+    ``cargo test`` in the work dir of :func:`build_both`; returns (Nix logs, cargo stdout).
+    Takes the same lock as :func:`build_both`."""
+    import filelock
+
+    project, work = built.project, built.work
+    with filelock.FileLock(str(work / ".lock")):
+        cargo_nix = built.root / "Cargo.nix"
+        out = nix_build(cargo_nix, f'tests."{project.crate}"', project, release=built.release)
+        logs = "".join(p.read_text(encoding="utf-8", errors="replace")
+                       for p in sorted(out.iterdir()) if p.name.endswith(".log"))
+        stdout = cargo("test", project, built.root, work / "vendor", work / "target",
+                       release=built.release, cargo_home=work / "cargo-home")
+    return logs, stdout
 
 
 @dataclass

@@ -6,10 +6,12 @@ pcre2-sys's build script), fd and hyperfine are fetched once into the download c
 ``Cargo.lock``, and the binary built by ``nix-build`` (host-pkgs stand-in for nixpkgs,
 dev profile) and by ``cargo build`` offline against the same files. Both binaries are run
 — ``--version`` and real uses — and must behave the same, byte for byte (only timings are
-normalised). See ``tests/realworld.py``.
+normalised); ripgrep's own test suite runs under both (``tests.ripgrep``, ``cargo test``).
+See ``tests/realworld.py``.
 
-Budget (2 cores, cold caches, downloads included): about 2 minutes per project, builds
-shared by every test of a project (even across xdist workers).
+Budget (2 cores, cold caches, downloads included): about 2 minutes per project (+1 for
+ripgrep's tests); the builds are shared by every test of a project, even across xdist
+workers. The release profile costs 2.5-3.5x as much, so the dev profile is used.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from realworld import PROJECTS, Built, BuildError, build_both
+from realworld import PROJECTS, Built, BuildError, build_both, run_tests_both
 from nocargo_py.toml_util import load_toml
 
 pytestmark = [pytest.mark.slow, pytest.mark.nix, pytest.mark.network]
@@ -158,6 +160,25 @@ def test_ripgrep_pcre2_from_c_code_built_by_build_script(build, tree: Path) -> N
         assert "pcre2" not in dyn
         syms = subprocess.run(["nm", str(exe)], capture_output=True, text=True, check=True).stdout
         assert "pcre2_compile_8" in syms
+
+
+_CASE = re.compile(r"^test (\S+) \.\.\. (\w+)$", re.M)
+_RESULT = re.compile(r"^test result: (\w+)\. (\d+) passed; (\d+) failed; (\d+) ignored; "
+                     r"(\d+) measured; (\d+) filtered out", re.M)
+
+
+def test_ripgrep_own_tests_pass_like_under_cargo(build) -> None:
+    """`tests.ripgrep` (its unit tests and the 300+ integration tests, which run the `rg`
+    binary found next to their own directory, as cargo lays it out) against `cargo test`."""
+    b = build("ripgrep")
+    try:
+        logs, cargo_out = run_tests_both(b)
+    except BuildError as err:
+        pytest.fail(str(err), pytrace=False)
+    ours, theirs = sorted(_CASE.findall(logs)), sorted(_CASE.findall(cargo_out))
+    assert ours == theirs
+    assert len(ours) > 400 and {status for _, status in ours} == {"ok"}
+    assert sorted(_RESULT.findall(logs)) == sorted(_RESULT.findall(cargo_out))
 
 
 def _lines(out: bytes) -> list[bytes]:
