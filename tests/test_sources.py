@@ -38,7 +38,7 @@ from nocargo_py.sources import (
     read_crate_file,
     vendor_crate_info,
 )
-from nocargo_py.sources.crate_info import extract_crate, store_crate_info
+from nocargo_py.sources.crate_info import extract_crate, extract_crate_shape, store_crate_info
 from sparse_server import RegistryBuilder, serve_registry
 
 REPO = Path(__file__).resolve().parent.parent
@@ -333,12 +333,41 @@ def _tarball(entries: dict[str, bytes], *, link: tuple[str, str] | None = None) 
     ({"x-1.0.0/Cargo.toml": b""}, ("x-1.0.0/l", "/etc/passwd"), "failed to unpack"),
     ({"x-1.0.0/src/lib.rs": b""}, None, "has no `x-1.0.0/Cargo.toml`"),
 ])
-def test_extract_refuses_unsafe_or_foreign_archives(tmp_path: Path, entries, link, message) -> None:
+@pytest.mark.parametrize("extract", [extract_crate, extract_crate_shape])
+def test_extract_refuses_unsafe_or_foreign_archives(tmp_path: Path, entries, link, message,
+                                                    extract) -> None:
     crate = tmp_path / "x.crate"
     crate.write_bytes(_tarball(entries, link=link))
     with pytest.raises(NocargoError, match=message):
-        extract_crate(crate, PackageId("x", "1.0.0", CRATES_IO), tmp_path / "out")
+        extract(crate, PackageId("x", "1.0.0", CRATES_IO), tmp_path / "out")
     assert not (tmp_path / "evil").exists()
+
+
+def test_crate_shape_reads_as_the_whole_crate(tmp_path: Path) -> None:
+    """read_crate_file extracts only the manifest and empty files down to the depth target
+    discovery looks at (plus symlink targets); the facts equal those of a full extraction."""
+    from nocargo_py.sources.crate_info import crate_info_from_package
+    from nocargo_py.workspace import load_standalone_package
+
+    manifest = b'[package]\nname = "x"\nversion = "1.0.0"\nedition = "2015"\n'
+    entries = {"x-1.0.0/Cargo.toml": manifest, "x-1.0.0/build.rs": b"fn main() {}",
+               "x-1.0.0/src/lib.rs": b"pub fn f() {}", "x-1.0.0/src/tool.rs": b"",
+               "x-1.0.0/src/bin/a.rs": b"", "x-1.0.0/src/bin/b/main.rs": b"fn main() {}",
+               "x-1.0.0/examples/e/main.rs": b"", "x-1.0.0/tests/t.rs": b"",
+               "x-1.0.0/benches/deep/x/y/z.rs": b"", "x-1.0.0/docs/a/b/c/README.md": b"hi"}
+    crate = tmp_path / "x.crate"
+    crate.write_bytes(_tarball(entries, link=("x-1.0.0/README.md", "docs/a/b/c/README.md")))
+    pid = PackageId("x", "1.0.0", CRATES_IO)
+    shape = extract_crate_shape(crate, pid, tmp_path / "shape")
+    full = extract_crate(crate, pid, tmp_path / "full")
+    assert (shape / "Cargo.toml").read_bytes() == manifest
+    assert (shape / "src/lib.rs").read_bytes() == b""          # contents are not written
+    assert not (shape / "benches/deep/x/y/z.rs").exists()      # deeper than discovery looks
+    assert (shape / "README.md").is_file()                     # a symlink's target is there
+    infos = [crate_info_from_package(load_standalone_package(r / "Cargo.toml", CRATES_IO), None)
+             for r in (shape, full)]
+    assert infos[0] == infos[1] == read_crate_file(crate, pid)
+    assert infos[0].build is not None and infos[0].lib is not None
 
 
 def test_not_a_gzip_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ __all__ = [
     "LibInfo",
     "crate_info_from_package",
     "extract_crate",
+    "extract_crate_shape",
     "load_crate_info",
     "load_git_info",
     "read_crate_file",
@@ -304,12 +305,73 @@ def extract_crate(crate_file: Path, package_id: PackageId, dest: Path) -> Path:
     return root
 
 
+#: Path components (below the package root) of the deepest file whose *existence* target
+#: discovery asks about: ``src/bin/<name>/main.rs``. Root files (``build.rs``, ``README``)
+#: are among the shallower ones.
+_DISCOVERY_DEPTH = 4
+
+
+def extract_crate_shape(crate_file: Path, package_id: PackageId, dest: Path) -> Path:
+    """What :func:`read_crate_file` needs of a ``.crate``, without writing its contents:
+    the real ``Cargo.toml``, an empty file for every other file up to
+    ``_DISCOVERY_DEPTH`` components deep (target discovery only asks whether files exist,
+    and only that deep; explicit target paths are taken as written), symlinks as they
+    are. The same checks as :func:`extract_crate` (every entry under ``name-version/``,
+    no absolute paths, ``..`` or links leaving the archive). Returns the package root.
+
+    Writing only the shape matters for big crates (thousands of generated sources): the
+    contents are never read, and writing then deleting them dominated a cold ``gen``.
+    """
+    prefix = f"{package_id.name}-{package_id.version}"
+    what = f"`{package_id.name} v{package_id.version}`"
+    root = dest / prefix
+    regular: set[str] = set()      # every regular file (relative POSIX path)
+    links: list[str] = []          # symlinks made
+    try:
+        with tarfile.open(crate_file, "r:gz") as tar:
+            for member in tar:
+                parts = PurePosixPath(member.name).parts
+                if parts[:1] != (prefix,):
+                    raise NocargoError(
+                        f"invalid tarball downloaded for {what}: it contains a file at "
+                        f"`{member.name}`, which is not under `{prefix}`")
+                member = tarfile.data_filter(member, str(dest))
+                rel = parts[1:]
+                if member.isreg():
+                    regular.add("/".join(rel))
+                if not rel or len(rel) > _DISCOVERY_DEPTH:
+                    continue
+                if member.isdir():
+                    root.joinpath(*rel).mkdir(parents=True, exist_ok=True)
+                elif rel == ("Cargo.toml",) or member.issym() or member.islnk():
+                    tar.extract(member, dest, filter="data")
+                    if member.issym():
+                        links.append("/".join(rel))
+                elif member.isreg():
+                    path = root.joinpath(*rel)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.touch()
+        # a symlink's target exists as it would in a full extraction, however deep
+        for rel in links:
+            target = os.path.normpath(os.path.join(os.path.dirname(rel),
+                                                   os.readlink(root / rel)))
+            if target in regular and not (root / target).exists():
+                (root / target).parent.mkdir(parents=True, exist_ok=True)
+                (root / target).touch()
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise NocargoError(f"failed to unpack the `.crate` of {what} ({crate_file}): {exc}") from None
+    if not (root / "Cargo.toml").is_file():
+        raise NocargoError(f"the `.crate` of {what} has no `{prefix}/Cargo.toml`")
+    return root
+
+
 def read_crate_file(crate_file: Path, package_id: PackageId, checksum: str | None = None) -> CrateInfo:
-    """Extract ``crate_file`` to a temporary directory and read its :class:`CrateInfo`."""
+    """Read the :class:`CrateInfo` of ``crate_file`` (its shape extracted to a temporary
+    directory, see :func:`extract_crate_shape`)."""
     from ..workspace import load_standalone_package
 
     with tempfile.TemporaryDirectory(prefix="nocargo-crate-") as tmp:
-        root = extract_crate(crate_file, package_id, Path(tmp))
+        root = extract_crate_shape(crate_file, package_id, Path(tmp))
         try:
             pkg = load_standalone_package(root / "Cargo.toml", package_id.source)
         except NocargoError as err:
