@@ -28,13 +28,22 @@ let
     preferLocalBuild = true;
     allowSubstitutes = false;
     args = [ "-ec" ''
+      # Not `command -v`: for a shell builtin (echo, test, [, printf, pwd…) it prints the
+      # bare name, which made self-referencing links.
+      find_tool() {
+        saved=$IFS; IFS=:
+        for d in $PATH; do
+          if [ -f "$d/$1" ] && [ -x "$d/$1" ]; then IFS=$saved; p="$d/$1"; return 0; fi
+        done
+        IFS=$saved; return 1
+      }
       mkdir -p "$out/bin"
       for t in $required; do
-        p=$(command -v "$t") || { echo "host-pkgs: \`$t\` not found on $PATH" >&2; exit 1; }
+        find_tool "$t" || { echo "host-pkgs: \`$t\` not found on $PATH" >&2; exit 1; }
         ln -s "$p" "$out/bin/$t"
       done
       for t in $optional; do
-        if [ ! -e "$out/bin/$t" ] && p=$(command -v "$t"); then ln -s "$p" "$out/bin/$t"; fi
+        if [ ! -e "$out/bin/$t" ] && find_tool "$t"; then ln -s "$p" "$out/bin/$t"; fi
       done
     '' ];
   };

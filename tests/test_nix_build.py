@@ -10,6 +10,7 @@ compared byte for byte with the same fixture built by ``cargo build`` in the tes
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -314,3 +315,19 @@ def test_registry_fetch_is_the_added_cache_file(ws: Path, tmp_path: Path) -> Non
     assert added.endswith("-shared-2.0.0.crate")
     out = out_path(nix_build(work / "Cargo.nix", "workspaceMembers.app"))
     assert b"shared v2: shared 2.0.0" in run(out / "bin" / "app-cli")
+
+
+def test_host_pkgs_tools_are_real_programs() -> None:
+    """Every tool host-pkgs links resolves to a program (shell builtins such as `echo`,
+    `test`, `[` were once linked to their bare name: links to themselves)."""
+    expr = f"with import {HOST_PKGS} {{ }}; [ coreutils bash stdenv.cc gnutar gzip ]"
+    proc = subprocess.run(["nix-build", *NIX_OPTS, "--no-out-link", "-E", expr],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    tools = [t for out in proc.stdout.split() for t in (Path(out) / "bin").iterdir()]
+    assert {"echo", "test", "[", "printf", "pwd", "false", "true"} <= {t.name for t in tools}
+    for tool in tools:
+        target = Path(os.readlink(tool))
+        assert target.is_absolute() and tool.resolve().is_file(), (tool, target)
+    echo = next(t for t in tools if t.name == "echo")
+    assert subprocess.run([str(echo), "hi"], capture_output=True).stdout == b"hi\n"
