@@ -138,6 +138,18 @@ class SourceId:
     reference: GitReference | None = None
     precise: str | None = None
 
+    def __hash__(self) -> int:
+        # The same value as the dataclass hash, computed once: source ids (and package ids,
+        # below) are dictionary keys all over the resolvers and the planner.
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.kind, self.url, self.reference, self.precise))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
     # -- constructors -------------------------------------------------------------------
     @classmethod
     def crates_io(cls) -> "SourceId":
@@ -286,6 +298,16 @@ class PackageId:
     name: str
     version: str
     source: SourceId
+
+    def __hash__(self) -> int:
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.name, self.version, self.source))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
     def to_spec(self) -> str:
         """cargo's package-id spec string as used in ``cargo metadata`` (since cargo 1.77).
