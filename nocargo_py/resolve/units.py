@@ -614,8 +614,12 @@ def build_unit_graph(
     intent: Intent = Intent.BUILD,
     explicit_targets: bool | None = None,
     platform_matches: PlatformMatcher | None = None,
+    tests_only: bool = False,
 ) -> UnitGraph:
     """Build cargo's unit graph for ``resolution`` (see the module docstring).
+
+    ``tests_only`` (with ``Intent.TEST``): the roots of ``cargo test --tests`` — every
+    target with ``test = true`` in test mode, no doctests and no examples in build mode.
 
     ``explicit_targets``: whether ``--target`` was given (default: whether the resolution
     names targets other than the host). Without it, cargo builds for ``--target <host>``
@@ -624,6 +628,7 @@ def build_unit_graph(
     explicit = (resolution.requested_triples != (resolution.host,)
                 if explicit_targets is None else explicit_targets)
     state = _State(graph, resolution, profiles, set(graph.members), intent, platform_matches)
+    state.tests_only = tests_only
     if intent is Intent.TEST:
         for pid in resolution.to_build:
             deps = graph.packages[pid].summary.dependencies
@@ -660,9 +665,9 @@ def _root_units(state: _State, ws: Workspace, explicit_kinds: list[str], explici
             if state.intent is Intent.BUILD:
                 if t.kind in (TargetKind.BIN, TargetKind.LIB):
                     proposals.append((pkg, t, CompileMode.BUILD))
-            elif _tested(t) or t.kind is TargetKind.EXAMPLE:
+            elif _tested(t) or (t.kind is TargetKind.EXAMPLE and not state.tests_only):
                 proposals.append((pkg, t, CompileMode.TEST))
-        if state.intent is Intent.TEST:
+        if state.intent is Intent.TEST and not state.tests_only:
             lib = pkg.lib_target
             if lib is not None and lib.doctest:
                 proposals.append((pkg, lib, CompileMode.DOCTEST))
