@@ -19,6 +19,7 @@ graph (``test_gen.py``) since the planner maps units one by one.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def check(ws_dir: Path, tmp: Path, *, test: bool, release: bool, features=(), pa
                         trace=trace)
     except NocargoError as err:
         assert run.error is not None, f"we failed ({err}) where cargo succeeded"
-        event("both rejected")
+        event("both rejected: " + re.sub(r"^\S*Cargo.toml:\d+:\d+, ", "", str(err).split("\n")[0])[:70])
         return
     if run.error is not None:
         if "could not compile" in run.error or "failed to run custom build" in run.error:
@@ -159,8 +160,7 @@ _PROBE_SCRIPT = 'fn main() { println!("cargo:probe=1"); }\n'
 def _prepare(ws: wsgen.GenWorkspace, base: Path) -> Path:
     ws.write(base)
     root = base / "ws"
-    # every build script prints one metadata line, so `links` routing is observable;
-    # examples are not planned (cargo test builds them, tests.<member> does not run them)
+    # every build script prints one metadata line, so `links` routing is observable
     for crate in ws.crates:
         if getattr(crate, "lib_flags", {}).get("harness") is False and crate.lib:
             # a lib test without harness is a program: give it a main so it compiles
@@ -168,8 +168,6 @@ def _prepare(ws: wsgen.GenWorkspace, base: Path) -> Path:
             lib_rs.write_text(lib_rs.read_text() + "#[cfg(test)] fn main() {}\n")
         if crate.build_script:
             (base / crate.dir / getattr(crate, "build_path", "build.rs")).write_text(_PROBE_SCRIPT)
-    for examples in list(base.rglob("examples")):
-        shutil.rmtree(examples)
     return root
 
 

@@ -1,8 +1,8 @@
 """The planner: resolved workspace -> :class:`~nocargo_py.plan.Plan` (what Nix builds).
 
 :func:`plan_workspace` runs, for every generated target, the four cargo-like invocations
-the generated ``Cargo.nix`` offers (``cargo build`` and ``cargo test --no-run``, each in
-the dev and release profiles) through the feature resolver and the unit graph
+the generated ``Cargo.nix`` offers (``cargo build`` and ``cargo test --no-run --tests``,
+each in the dev and release profiles) through the feature resolver and the unit graph
 (:mod:`nocargo_py.resolve`), then turns every unit into a plan unit with exactly the rustc
 arguments and environment ``cargo build -v`` would use (:mod:`.build`).
 
@@ -107,9 +107,11 @@ def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host:
             for profile in ("dev", "release"):
                 name = profile if not (intent is Intent.TEST and profile == "dev") else "test"
                 profiles = Profiles.new(ws.profiles, name, host, config_profiles=config_profiles)
+                # tests: `cargo test --tests` (no doctests, no examples: nothing builds them)
                 ug = build_unit_graph(graph, ws, res, profiles, intent=intent,
                                       explicit_targets=target is not None,
-                                      platform_matches=matcher)
+                                      platform_matches=matcher,
+                                      tests_only=intent is Intent.TEST)
                 used.update(u.pkg.package_id for u in ug.units)
                 gis[(intent, profile)] = GraphInput(ug, res, intent)
         inputs.append(TargetInput(
