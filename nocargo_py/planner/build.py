@@ -31,7 +31,7 @@ from ..cfg import cfg_env_vars
 from ..errors import NocargoError
 from ..package import Target, TargetKind, Workspace
 from ..plan import (
-    BinExe, DepEdge, Graph, LinksDep, PackagePlan, Plan, TargetPlan, Unit, UnitKind, Uplift,
+    BinExe, DepEdge, Graph, LinksDep, Plan, TargetPlan, Unit, UnitKind, Uplift,
 )
 from ..plan import _to_data  # the plan's own canonical data form
 from ..resolve.features import FeatureResolution
@@ -536,7 +536,7 @@ def _substitute(unit: Unit, uid: str, meta: str, extra: str) -> Unit:
     return replace(
         unit,
         id=uid,
-        args=tuple(_subst(a, meta, extra) for a in unit.args),
+        args=tuple(_subst(a, meta, extra) if "@@NOCARGO_" in a else a for a in unit.args),
         extern_file=_subst(unit.extern_file, meta, extra) if unit.extern_file else None,
         uplift=tuple(Uplift(_subst(x.file, meta, extra), _subst(x.dest, meta, extra))
                      for x in unit.uplift),

@@ -19,6 +19,7 @@ expects, rooted at a virtual directory so target paths relativise like local one
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -108,8 +109,17 @@ class PackageFacts:
 
     def src_path(self, target: Target) -> str:
         """The target's crate root relative to the package root (POSIX)."""
-        rel = os.path.relpath(target.src_path, self.root_dir)
+        path, root = str(target.src_path), str(self.root_dir)
+        if os.path.isabs(path) and os.path.isabs(root):
+            return _relative_posix(path, root)   # asked for every unit: cached
+        rel = os.path.relpath(path, root)
         return PurePosixPath(Path(rel).as_posix()).as_posix()
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative_posix(path: str, root: str) -> str:
+    rel = os.path.relpath(path, root)
+    return PurePosixPath(Path(rel).as_posix()).as_posix()
 
 
 def _pkg_env_local(pkg: Package) -> dict[str, str]:
@@ -227,14 +237,16 @@ def package_keys(ids: Iterable[PackageId]) -> dict[PackageId, str]:
             if pid.source.is_path():
                 src += ":" + pid.source.url
             base += "-" + hashlib.sha256(src.encode()).hexdigest()[:8]
-        keys[pid] = base.replace("+", "_") if not _store_ok(base) else base
+        keys[pid] = _store_name(base)
     return keys
 
 
-def _store_ok(name: str) -> bool:
+def _store_name(name: str) -> str:
+    """``name`` made a valid Nix store name (characters outside the allowed set -> ``_``)."""
     import re
 
-    return re.fullmatch(r"[A-Za-z0-9+_?=-][A-Za-z0-9+._?=-]{0,199}", name) is not None
+    name = re.sub(r"[^A-Za-z0-9+._?=-]", "_", name)[:180]
+    return "_" + name if name.startswith(".") else name
 
 
 def package_facts(graph: ResolvedGraph, ws: Workspace, nix_file: Path,
