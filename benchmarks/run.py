@@ -283,6 +283,7 @@ class EvalRow:
     mbytes: float
     ours: Sample
     flat: Sample
+    flat_drvs: Sample
 
 
 def _instantiate(args: Sequence[str], store: Path, cwd: Path, sample: Sample) -> str:
@@ -321,12 +322,15 @@ def _eval_pair(what: str, cargo_nix: Path, n_units: int, runs: int, d: Path) -> 
     # Warm-up (writes the host-pkgs and script files and every .drv once), then the timed runs:
     # instantiating again still evaluates everything and checks every .drv in the store.
     drvs = _instantiate(["-E", everything], store, d, Sample()).split()
-    _instantiate([str(flat)], store, d, Sample())
-    ours, floor = Sample(), Sample()
-    interleaved(runs, lambda: _instantiate(["-E", everything], store, d, ours),
-                lambda: _instantiate([str(flat)], store, d, floor))
     n_drv = _count_derivations(store, drvs)
-    return EvalRow(what, n_units, n_drv, cargo_nix.stat().st_size / 1e6, ours, floor)
+    flat_n = _flat(n_drv, d)   # as many trivial derivations as we instantiate
+    _instantiate([str(flat)], store, d, Sample())
+    _instantiate([str(flat_n)], store, d, Sample())
+    ours, floor, floor_n = Sample(), Sample(), Sample()
+    interleaved(runs, lambda: _instantiate(["-E", everything], store, d, ours),
+                lambda: _instantiate([str(flat)], store, d, floor),
+                lambda: _instantiate([str(flat_n)], store, d, floor_n))
+    return EvalRow(what, n_units, n_drv, cargo_nix.stat().st_size / 1e6, ours, floor, floor_n)
 
 
 def _count_derivations(store: Path, drvs: list[str]) -> int:
@@ -361,10 +365,11 @@ def bench_eval(sizes: Sequence[int], runs: int, corpus_nix: Path | None, corpus_
 def print_eval(rows: list[EvalRow], runs: int) -> None:
     print(table(
         ["plan", "units", "drvs", "Cargo.nix MB", "ours s", "floor s", "ratio", "cpu ratio",
-         "µs/unit", "floor µs/unit"],
+         "µs/unit", "floor µs/unit", "floor(drvs) s", "ratio(drvs)"],
         [[r.what, r.units, r.derivations, fmt(r.mbytes, 1), fmt(r.ours.w), fmt(r.flat.w),
           fmt(ratio(r.ours.w, r.flat.w)), fmt(ratio(r.ours.c, r.flat.c)),
-          fmt(r.ours.w / r.units * 1e6, 0), fmt(r.flat.w / r.units * 1e6, 0)] for r in rows]))
+          fmt(r.ours.w / r.units * 1e6, 0), fmt(r.flat.w / r.units * 1e6, 0),
+          fmt(r.flat_drvs.w), fmt(ratio(r.ours.w, r.flat_drvs.w))] for r in rows]))
     synth = [r for r in rows if r.what.startswith("synthetic")]
     if len(synth) >= 2:
         a, b = synth[0], synth[-1]
@@ -374,7 +379,8 @@ def print_eval(rows: list[EvalRow], runs: int) -> None:
     print(f"\n`nix-instantiate` of `builtins.attrValues (import Cargo.nix {{ pkgs = host-pkgs; }})"
           f".units` (default target, release) into a scratch store, after a warm-up run; floor: "
           f"`builtins.genList` of as many trivial `derivation`s; median of {runs}, interleaved; "
-          "drvs = derivations in the units' closure (units + fetch + unpack + host tools).")
+          "drvs = derivations in the units' closure (units + fetch + unpack + host tools); "
+          "floor(drvs): as many trivial derivations as that (the per-derivation cost).")
 
 
 # -- build -------------------------------------------------------------------------------------
