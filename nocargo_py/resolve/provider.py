@@ -359,8 +359,15 @@ class RegistrySource:
 
     def _read(self, index: RegistryIndex, name: str, *, record_missing: bool,
               only: str | None = None) -> tuple[Candidate, ...]:
+        lookup = getattr(index, "version", None) if only is not None else None
         try:
-            versions = index.versions(name)
+            if lookup is not None:
+                # one locked version: looked up by its line, without scanning every
+                # published version of the crate (same entry `versions` would give)
+                iv = lookup(name, only)
+                versions = (iv,) if iv is not None else ()
+            else:
+                versions = index.versions(name)
         except NoSuchCrate:
             versions = ()
         except OfflineMissing:
