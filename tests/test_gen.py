@@ -69,6 +69,21 @@ def test_regenerating_is_byte_identical_and_location_independent(tmp_path: Path)
     assert 'path = (./. + "/../outside");' in text
 
 
+def test_location_independent_with_a_path_package_named_like_a_registry_one(
+        tmp_path: Path, corpus_dir: Path) -> None:
+    """cargo's workspace has `cargo-platform 0.3.3` both as a member and from crates.io:
+    their plan keys carry a source hash, which must not hash the checkout's location."""
+    outs = []
+    for where in ("one", "two/deeper"):
+        ws = copy(corpus_dir / "cargo", tmp_path / where / "cargo")
+        proc = run_cli("gen", "--offline", "--index-dir", str(REPO / "registry-cache"), cwd=ws,
+                       env={"RUSTUP_TOOLCHAIN": "stable"})
+        assert proc.returncode == 0, proc.stderr
+        outs.append((ws / "Cargo.nix").read_bytes())
+    assert b'"cargo-platform-0.3.3-' in outs[0]
+    assert outs[0] == outs[1]
+
+
 def test_output_option_makes_paths_relative_to_the_output(tmp_path: Path) -> None:
     ws = copy(REPO / "examples" / "workspace", tmp_path / "ws")
     out = tmp_path / "nix" / "gen" / "Cargo.nix"

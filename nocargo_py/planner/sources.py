@@ -221,8 +221,13 @@ def workspace_lints(ws: Workspace) -> Mapping | None:
     return lints if isinstance(lints, Mapping) else None
 
 
-def package_keys(ids: Iterable[PackageId]) -> dict[PackageId, str]:
-    """Plan keys: ``name-version``, with a source hash where two packages would collide."""
+def package_keys(ids: Iterable[PackageId], root: Path | None = None) -> dict[PackageId, str]:
+    """Plan keys: ``name-version``, with a source hash where two packages would collide.
+
+    A path source is hashed by its directory relative to ``root`` (the workspace root),
+    so the keys (and every unit id, store path and ``.drv`` below them) do not depend on
+    where the checkout is.
+    """
     import hashlib
 
     ids = list(ids)
@@ -235,7 +240,8 @@ def package_keys(ids: Iterable[PackageId]) -> dict[PackageId, str]:
         if counts[base] > 1:
             src = "path" if pid.source.is_path() else pid.source.to_lock_string()
             if pid.source.is_path():
-                src += ":" + pid.source.url
+                src += ":" + (pid.source.url if root is None
+                              else _posix_rel(Path(pid.source.url), root))
             base += "-" + hashlib.sha256(src.encode()).hexdigest()[:8]
         keys[pid] = _store_name(base)
     return keys
@@ -253,7 +259,7 @@ def package_facts(graph: ResolvedGraph, ws: Workspace, nix_file: Path,
                   provider: SourceProvider | None, ids: Iterable[PackageId]) -> dict[PackageId, PackageFacts]:
     """:class:`PackageFacts` of the packages ``ids`` of ``graph``."""
     ids = sorted(set(ids), key=lambda p: (p.name, p.version, p.source.sort_key()))
-    keys = package_keys(ids)
+    keys = package_keys(ids, ws.root)
     ws_lints = workspace_lints(ws)
     nix_dir = nix_file.parent
     out: dict[PackageId, PackageFacts] = {}
