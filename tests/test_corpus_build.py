@@ -34,14 +34,14 @@ NAMES = sorted(PROJECTS)
 
 
 @pytest.fixture(scope="session")
-def work_root(tmp_path_factory, worker_id: str) -> Path:
+def work_root(tmp_path_factory) -> Path:
     """One directory for all xdist workers, so a project is built once per session
     (``$NOCARGO_CORPUS_BUILD_DIR`` keeps the builds across sessions, for development)."""
     keep = os.environ.get("NOCARGO_CORPUS_BUILD_DIR")
     if keep:
         return Path(keep)
     base = tmp_path_factory.getbasetemp()
-    return (base.parent if worker_id != "master" else base) / "corpus-build"
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "corpus-build"
 
 
 @pytest.fixture(scope="session")
