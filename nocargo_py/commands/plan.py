@@ -133,13 +133,6 @@ def load_graph(ws: Workspace, ctx) -> ResolvedGraph:
                      shell=ctx.shell)
     lock = ensure_lockfile(ws, registry_loader(registries, git), locked=options.effective_locked,
                            config=registries.config)
-    # ensure_lockfile's lock has its path packages bound to the workspace's packages, which
-    # drops `[patch]` path packages; graph_from_lockfile binds them itself, so re-read
-    from ..lockfile import parse_lockfile
-
-    lock_path = ws.lockfile_path()
-    if lock_path.exists():
-        lock = parse_lockfile(lock_path.read_text(encoding="utf-8"), lock_path)
     store = CrateInfoStore(lock, registries, index_dir=options.index_dir,
                            offline=options.effective_offline, shell=ctx.shell)
     local = {p.package_id for p in ws.packages}

@@ -37,7 +37,9 @@ __all__ = [
     "ResolvedPackage",
     "graph_from_lockfile",
     "graph_from_path_workspace",
+    "local_path_ids",
     "package_id_key",
+    "patch_path_packages",
     "registry_src_root",
 ]
 
@@ -315,7 +317,7 @@ def graph_from_lockfile(
     ``links`` (:class:`CrateInfoLike`).
     """
     local: dict[PackageId, Package] = {p.package_id: p for p in ws.packages}
-    for pkg in _patch_path_packages(ws, local):
+    for pkg in patch_path_packages(ws, local):
         local.setdefault(pkg.package_id, pkg)
     lock = lockfile.with_path_sources(local.keys())
     member_ids = tuple(p.package_id for p in ws.members)
@@ -390,11 +392,15 @@ def graph_from_lockfile(
     )
 
 
-def _patch_path_packages(ws: Workspace, known: Mapping[PackageId, Package]) -> list[Package]:
+def patch_path_packages(ws: Workspace,
+                        known: Mapping[PackageId, Package] | None = None) -> list[Package]:
     """Local packages that only ``[patch]``/``[replace]`` entries name (and their path
-    dependencies): cargo loads them as path sources although they are not members."""
+    dependencies): cargo loads them as path sources although they are not members.
+    ``known`` (default: ``ws.packages``) are packages already loaded."""
     from ..workspace import load_standalone_package
 
+    if known is None:
+        known = {p.package_id: p for p in ws.packages}
     seen_dirs = {_norm(p.root) for p in known.values()}
     todo = [d for deps in ws.patch.values() for d in deps if d.source.is_path()]
     todo += [d for _, d in ws.replace if d.source.is_path()]
@@ -409,6 +415,14 @@ def _patch_path_packages(ws: Workspace, known: Mapping[PackageId, Package]) -> l
         out.append(pkg)
         todo.extend(d for d in pkg.dependencies if d.source.is_path() and d.kind is not DepKind.DEV)
     return out
+
+
+def local_path_ids(ws: Workspace) -> list[PackageId]:
+    """The ids ``Cargo.lock``'s source-less packages bind to (cargo's ``build_path_deps``):
+    the workspace's packages and the ``[patch]``/``[replace]`` path packages."""
+    ids = [p.package_id for p in ws.packages]
+    ids += [p.package_id for p in patch_path_packages(ws)]
+    return ids
 
 
 def _lock_key(pid: PackageId) -> tuple:

@@ -24,6 +24,7 @@ from ..errors import Location, NocargoError
 from ..lockfile import Lockfile, parse_lockfile, write_lockfile
 from ..package import Workspace
 from ..source import SourceId, canonical_url
+from .graph import local_path_ids
 from .provider import PackageSource, RegistrySource, pid_key
 from .versions import LockInputs, VersionResolution, default_lock_version, resolve_versions
 
@@ -123,7 +124,8 @@ class LockOutcome:
 
 
 def read_previous(ws: Workspace) -> tuple[Lockfile | None, str | None]:
-    """The existing ``Cargo.lock`` (path packages bound to the workspace) and its text."""
+    """The existing ``Cargo.lock`` (path packages bound to the workspace's packages and to
+    the ``[patch]``/``[replace]`` path packages) and its text."""
     path = ws.lockfile_path()
     try:
         text = path.read_text(encoding="utf-8")
@@ -132,7 +134,7 @@ def read_previous(ws: Workspace) -> tuple[Lockfile | None, str | None]:
     except OSError as exc:
         raise NocargoError(f"failed to read `{path}`: {exc.strerror}") from None
     lock = parse_lockfile(text, path)
-    return lock.with_path_sources(p.package_id for p in ws.packages), text
+    return lock.with_path_sources(local_path_ids(ws)), text
 
 
 def lock_workspace(ws: Workspace, load_source: Callable[[SourceId], PackageSource], *,
@@ -231,6 +233,6 @@ def ensure_lockfile(ws: Workspace, load_source: Callable[[SourceId], PackageSour
     if write:
         write_outcome(outcome)
     if outcome.changed:
-        return outcome.lockfile.with_path_sources(p.package_id for p in ws.packages)
+        return outcome.lockfile.with_path_sources(local_path_ids(ws))
     assert outcome.previous is not None
     return outcome.previous
