@@ -313,9 +313,10 @@ class PackageId:
         """cargo's package-id spec string as used in ``cargo metadata`` (since cargo 1.77).
 
         ``path+file:///dir#0.1.0`` when the directory name equals the package name, else
-        ``path+file:///dir#name@0.1.0``; registries always ``…#name@version``.
+        ``path+file:///dir#name@0.1.0``; registries always ``…#name@version``; git sources
+        without the locked commit (``git+url?branch=x#name@1.0.0``).
         """
-        base = self.source.to_lock_string(encode_query=True)
+        base = self.source.to_lock_string(encode_query=True, with_precise=False)
         if self.source.is_path() or self.source.is_git():
             last = self.source.url.rstrip("/").rsplit("/", 1)[-1]
             if self.source.is_git() and last.endswith(".git"):

@@ -19,7 +19,7 @@ from conftest import CORPUS_DIR, REPO_ROOT
 from nocargo_py.errors import NocargoError
 from nocargo_py.package import TargetKind
 from nocargo_py.shell import Shell
-from nocargo_py.source import CRATES_IO_INDEX, GitReference, SourceId
+from nocargo_py.source import CRATES_IO_INDEX, GitReference, PackageId, SourceId
 from nocargo_py.summary import DepKind
 from nocargo_py.workspace import (
     WorkspaceLoader,
@@ -255,6 +255,17 @@ def test_standalone_registry_package(tmp_path):
     (dep,) = pkg.dependencies
     assert dep.name == "greeting-macros" and dep.req == "^0.1.0"
     assert dep.source == SourceId.crates_io()
+
+
+def test_git_package_id_spec_has_no_commit():
+    """cargo's package-id spec (metadata ids, unit graph ``pkg_id``) leaves the locked
+    commit out (cargo 1.95: ``git+file:///…/repo#b@0.1.0-alpha.1``)."""
+    git = SourceId.for_git("https://example.com/repo", GitReference("branch", "feat/x"),
+                           "0" * 40)
+    assert PackageId("g", "1.0.0", git).to_spec() == \
+        "git+https://example.com/repo?branch=feat%2Fx#g@1.0.0"
+    assert PackageId("repo", "1.0.0", git).to_spec() == \
+        "git+https://example.com/repo?branch=feat%2Fx#1.0.0"
 
 
 def test_standalone_git_package_path_dependency_keeps_git_source(tmp_path):
