@@ -56,6 +56,9 @@ class Dependency:
 
     ``req`` is the version requirement text exactly as cargo reports it (``"^1.2"``, ``"*"``
     for path deps without a version); parse it with :mod:`nocargo_py.semver_req`.
+    ``any_version`` is set when the manifest gives no ``version`` (a path or git dependency):
+    cargo's ``OptVersionReq::Any``, which matches every version, pre-releases included
+    (``req`` is still ``"*"``, as cargo prints it); use :meth:`matches_version`.
     ``target`` is the platform key as written (``"cfg(unix)"`` or a triple) or ``None``.
     ``source`` is where the dependency is looked up (registry, path dir, git repo + ref).
     ``registry`` is the alternative registry's index URL for metadata output, or ``None``.
@@ -75,10 +78,16 @@ class Dependency:
     path: str | None = None
     public: bool | None = None
     artifact: tuple[str, ...] | None = None
+    any_version: bool = False
 
     @property
     def name_in_toml(self) -> str:
         return self.rename if self.rename is not None else self.name
+
+    def matches_version(self, version: str) -> bool:
+        """Does ``version`` satisfy the requirement (``any_version``: always; otherwise
+        ``req`` with cargo's pre-release rule; an unparsable text never matches)?"""
+        return self.any_version or _req_matches(self.req, version)
 
 
 @dataclass(frozen=True)
@@ -312,3 +321,13 @@ def _validate_value(
                 f"`?` or changing the dependency to be optional",
             ),
         )
+
+
+@lru_cache(maxsize=4096)
+def _req_matches(req: str, version: str) -> bool:
+    from .semver_req import Version, VersionReq
+
+    try:
+        return VersionReq.parse(req).matches(Version.parse(version))
+    except NocargoError:
+        return False

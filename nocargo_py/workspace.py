@@ -736,6 +736,7 @@ class _PackageBuilder:
             registry=registry,
             path=source.url if source.is_path() and spec.path is not None else None,
             public=public,
+            any_version=spec.version is None,
         )
 
     def dependency_source(self, spec: DependencySpec) -> tuple[SourceId, str | None]:

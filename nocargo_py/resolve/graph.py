@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from ..errors import NocargoError
 from ..package import Package, Target, TargetKind, Workspace
-from ..semver_req import Version, VersionReq
+from ..semver_req import Version
 from ..source import PackageId, SourceId
 from ..summary import DepKind, Dependency, Summary
 
@@ -253,7 +253,7 @@ def graph_from_path_workspace(ws: Workspace) -> ResolvedGraph:
                     notes=(f"location searched: {location}",
                            f"required by package `{pkg.name} v{pkg.version} ({pkg.root})`"),
                 )
-            if not _req_matches(dep.req, target.version):
+            if not dep.matches_version(target.version):
                 raise NocargoError(
                     f"failed to select a version for the requirement `{dep.name} = \"{dep.req}\"`",
                     notes=(f"candidate versions found which didn't match: {target.version}",
@@ -268,14 +268,6 @@ def graph_from_path_workspace(ws: Workspace) -> ResolvedGraph:
         {k: v for k, v in edges.items() if k in reachable},
         member_ids,
     )
-
-
-@functools.lru_cache(maxsize=4096)
-def _req_matches(req: str, version: str) -> bool:
-    try:
-        return VersionReq.parse(req).matches(Version.parse(version))
-    except NocargoError:
-        return False
 
 
 def _reachable(roots: Iterable[PackageId], edges: Mapping[PackageId, tuple[Edge, ...]]) -> set[PackageId]:
@@ -443,7 +435,7 @@ def _match_lock_edge(
         patched = (dep.name, _source_identity(declared_id.source)) in patch_sources
         if not (same_source or patched):
             continue
-        if not _req_matches(dep.req, declared_id.version) and not patched:
+        if not dep.matches_version(declared_id.version) and not patched:
             continue
         key = package_id_key(declared_id)
         if best is None or key > best[0]:

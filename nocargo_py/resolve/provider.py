@@ -198,7 +198,7 @@ class Dep:
     def matches_version(self, version: Version) -> bool:
         if self.locked is not None:
             return self.locked == version
-        return self.req.matches(version)
+        return self.decl.any_version or self.req.matches(version)
 
     def matches_ignoring_source(self, pid: PackageId) -> bool:
         return self.decl.name == pid.name and self.matches_version(parse_version(pid.version))
