@@ -24,6 +24,7 @@ rules are easier to test than to avoid) both tools must reject it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,7 +121,14 @@ class GenWorkspace:
         return root
 
     def describe(self) -> str:
-        return json.dumps(self, default=lambda o: o.__dict__, indent=1)
+        """The workspace as indented JSON (sets as sorted lists), for failure reports."""
+        return json.dumps(dataclasses.asdict(self), default=_jsonable, indent=1)
+
+
+def _jsonable(value):
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _rel(member_dir: str) -> str:
