@@ -66,7 +66,8 @@ def test_plan_user_errors(cli, tmp_path, args, message):
 
 def test_plan_json_format(cli, tmp_path):
     root = _basic(tmp_path)
-    result = cli("plan", "-p", "a", "--host", "x86_64-unknown-linux-gnu", cwd=root)
+    result = cli("plan", "--format", "resolved-units", "-p", "a", "--host",
+                 "x86_64-unknown-linux-gnu", cwd=root)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["format"] == "nocargo-resolved-units" and data["version"] == 1
@@ -79,7 +80,8 @@ def test_plan_json_format(cli, tmp_path):
               if f["package"].endswith("/b#0.1.0")}
     assert b_sets == {("normal", ("default", "x")), ("host", ("default",))}
     # deterministic: the same input gives the same bytes
-    again = cli("plan", "-p", "a", "--host", "x86_64-unknown-linux-gnu", cwd=root)
+    again = cli("plan", "--format", "resolved-units", "-p", "a", "--host",
+                "x86_64-unknown-linux-gnu", cwd=root)
     assert again.stdout == result.stdout
 
 

@@ -71,7 +71,7 @@ def test_corpus_unit_graph_matches_cargo(project, command, corpus_copies):
 
 @pytest.mark.parametrize("project", CORPUS_PROJECTS)
 def test_corpus_plan_json(project, corpus_copies):
-    """``plan`` without ``--unit-graph`` succeeds and agrees with the unit graph."""
+    """``plan --format resolved-units`` succeeds and agrees with the unit graph."""
     root = corpus_copies[project]
     ours = plan(root, "build", ["--index-dir", str(REPO_ROOT / "registry-cache")])
     assert "error" not in ours
@@ -86,6 +86,7 @@ def test_corpus_plan_json(project, corpus_copies):
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
             assert cli.main(["-q", "--index-dir", str(REPO_ROOT / "registry-cache"), "plan",
+                             "--format", "resolved-units",
                              "--host", "x86_64-unknown-linux-gnu"]) == 0
     finally:
         os.chdir(old)

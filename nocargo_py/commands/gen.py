@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NocargoError
+from ..plan import Plan
 from ..resolve.features import PackageSelection
 
-__all__ = ["register", "run", "write_atomic"]
+__all__ = ["add_gen_args", "build_plan", "generate", "register", "run", "write_atomic"]
 
 _EPILOG = """\
 examples:
@@ -55,6 +56,8 @@ def add_gen_args(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("package selection")
     g.add_argument("-p", "--package", action="append", default=[], metavar="SPEC",
                    help="plan only this member (repeatable; default: every member)")
+    g.add_argument("--workspace", "--all", action="store_true", dest="workspace",
+                   help="plan every member (the default)")
     g.add_argument("--exclude", action="append", default=[], metavar="SPEC",
                    help="leave a member out")
     f = parser.add_argument_group("features")
@@ -92,18 +95,22 @@ def write_atomic(path: Path, text: str) -> None:
             os.unlink(tmp)
 
 
-def generate(args: argparse.Namespace, ctx: Any, *, write_lock: bool = True) -> tuple[Path, str]:
-    """Resolve and plan as described in the module docstring; returns (output path, text)."""
+def build_plan(args: argparse.Namespace, ctx: Any, *, write_lock: bool = True) -> tuple[Path, Plan]:
+    """Resolve and plan as described in the module docstring (steps 1–3); returns the
+    output path (``args.output``, default ``Cargo.nix`` at the workspace root: path sources
+    are relative to it) and the :class:`~nocargo_py.plan.Plan`. ``gen``, ``init`` and
+    ``plan`` (its default output) share it. Selection: ``-p`` members, else every member
+    (``--workspace`` or not) minus ``--exclude``."""
     from ..cfg import host_triple
     from ..index.registries import Registries
     from ..planner import PlanOptions, plan_workspace
-    from ..render import render_cargo_nix
     from ..workspace import load_workspace
     from ..planner.inputs import load_resolved_graph
 
     options = ctx.options
     ws = load_workspace(options.manifest_path, Path.cwd(), ctx.shell)
-    out = args.output if args.output is not None else ws.root / "Cargo.nix"
+    output = getattr(args, "output", None)
+    out = output if output is not None else ws.root / "Cargo.nix"
     out = Path(os.path.abspath(out))
     registries = Registries.from_options(options, ctx.shell, cwd=Path.cwd())
     try:
@@ -113,7 +120,7 @@ def generate(args: argparse.Namespace, ctx: Any, *, write_lock: bool = True) -> 
         configured = registries.config.build_target() if registries.config else ()
         # cargo's fallback: `build.target` / CARGO_BUILD_TARGET when no --target is given
         targets = tuple(dict.fromkeys(args.target or configured)) or (None,)
-        if args.package:
+        if args.package and not getattr(args, "workspace", False):
             selection = PackageSelection(packages=tuple(args.package))
             if args.exclude:
                 raise NocargoError("--exclude cannot be combined with --package")
@@ -128,6 +135,14 @@ def generate(args: argparse.Namespace, ctx: Any, *, write_lock: bool = True) -> 
             config=registries.config, provider=provider, shell=ctx.shell)
     finally:
         registries.close()
+    return out, plan
+
+
+def generate(args: argparse.Namespace, ctx: Any, *, write_lock: bool = True) -> tuple[Path, str]:
+    """:func:`build_plan`, rendered: returns (output path, ``Cargo.nix`` text)."""
+    from ..render import render_cargo_nix
+
+    out, plan = build_plan(args, ctx, write_lock=write_lock)
     return out, render_cargo_nix(plan)
 
 

@@ -1,13 +1,23 @@
-"""``nocargo-py plan``: resolve features and units for a build, as cargo would.
+"""``nocargo-py plan``: the build plan the Nix side consumes, or cargo's unit graph.
+
+By default it prints the **build plan** — the JSON form of :class:`~nocargo_py.plan.Plan`
+(``Plan.to_json()``, format in ``docs/plan-format.md``) that ``gen`` renders into
+``Cargo.nix``: built by the same code (:func:`nocargo_py.commands.gen.build_plan`), with
+the same flags (``-p``/``--workspace``/``--exclude``, ``--features``, ``--all-features``,
+``--no-default-features``, ``--target`` repeatable, ``--host``). Like ``gen`` it plans
+``cargo build`` and ``cargo test --no-run`` in the dev and release profiles of every
+member (unless ``-p``); path sources are relative to the workspace root (where ``gen``
+writes ``Cargo.nix``).
 
 ``plan --unit-graph`` prints exactly what ``cargo build --unit-graph`` prints
 (``RUSTC_BOOTSTRAP=1 cargo build --unit-graph -Z unstable-options``, version 1, with the
 nightly-only ``public``/``noprelude`` fields); with ``--tests`` it prints what
 ``cargo test --no-run --unit-graph`` prints. Same unit order, same indices: the two can be
-diffed directly.
+diffed directly. Package selection follows cargo (default members), and ``--release``,
+``--profile`` and ``--tests`` choose one profile and mode.
 
-Without ``--unit-graph`` it prints the resolved units in nocargo's own JSON (format
-``nocargo-resolved-units``, version 1)::
+``plan --format resolved-units`` prints the resolved units (same selection as
+``--unit-graph``) in nocargo's own JSON (format ``nocargo-resolved-units``, version 1)::
 
     {
       "format": "nocargo-resolved-units", "version": 1,
@@ -42,19 +52,20 @@ from ..profiles import Profiles
 from ..resolve.features import (
     FeatureRequest, FeatureResolution, FeaturesFor, PackageSelection, resolve_features,
 )
-from ..resolve.graph import (
-    CrateInfoTargets, ResolvedGraph, graph_from_lockfile, graph_from_path_workspace,
-)
+from ..resolve.graph import ResolvedGraph, graph_from_path_workspace
 from ..resolve.units import Intent, UnitGraph, build_unit_graph
 
-__all__ = ["PlanRequest", "add_resolution_args", "plan_json", "register", "resolve_from_args", "run"]
+__all__ = ["FORMATS", "PlanRequest", "add_resolution_args", "plan_json", "register",
+           "resolve_from_args", "run"]
 
 _EPILOG = """\
 examples:
   nocargo-py plan --unit-graph                      # like cargo build --unit-graph
   nocargo-py plan --unit-graph --tests -p foo       # like cargo test --no-run --unit-graph -p foo
   nocargo-py plan --unit-graph --target aarch64-apple-darwin --release --all-features
-  nocargo-py plan                                   # nocargo's resolved-units JSON
+  nocargo-py plan                                   # the build plan gen renders into Cargo.nix
+  nocargo-py plan --target wasm32-unknown-unknown -p app
+  nocargo-py plan --format resolved-units --release # nocargo's resolved-units JSON
 
 The --unit-graph output matches `RUSTC_BOOTSTRAP=1 cargo build --unit-graph -Z unstable-options`.
 """
@@ -116,37 +127,22 @@ def _profile_name(args: argparse.Namespace) -> str:
 def load_graph(ws: Workspace, ctx) -> ResolvedGraph:
     """The resolved graph of ``ws``: directly for path-only workspaces; otherwise from
     ``Cargo.lock`` (created or updated by the version resolver unless ``--locked``, as
-    cargo does), with index summaries and crate facts loaded by the planner's
-    :class:`~nocargo_py.planner.inputs.CrateInfoStore`. Registry crates get the source
-    paths cargo gives them (``$CARGO_HOME/registry/src/…``), so unit graphs compare."""
-    from ..planner.inputs import CrateInfoStore, is_path_only
+    cargo does) through the planner's
+    :func:`~nocargo_py.planner.inputs.load_resolved_graph`, with registry crates at the
+    source paths cargo gives them (``$CARGO_HOME/registry/src/…``), so unit graphs compare."""
+    from ..planner.inputs import is_path_only, load_resolved_graph
 
     if is_path_only(ws):
         return graph_from_path_workspace(ws)
     from ..index import Registries
-    from ..resolve.git_source import GitSources
-    from ..resolve.lockgen import ensure_lockfile, registry_loader
 
-    options = ctx.options
-    registries = Registries.from_options(options, ctx.shell, cwd=Path.cwd())
-    git = GitSources(cache_root=registries.cache_root, offline=options.effective_offline,
-                     shell=ctx.shell)
-    lock = ensure_lockfile(ws, registry_loader(registries, git), locked=options.effective_locked,
-                           config=registries.config)
-    store = CrateInfoStore(lock, registries, index_dir=options.index_dir,
-                           offline=options.effective_offline, shell=ctx.shell)
-    local = {p.package_id for p in ws.packages}
-    store.load_registry([p.id for p in lock.packages
-                         if p.source.is_registry() and p.id not in local])
-    registries.prefetch_packages(p.id for p in lock.packages if p.source.is_registry())
-
-    def crate_info(pid):
-        facts = store.crate_info_for_graph(pid)
-        if pid.source.is_registry():
-            return CrateInfoTargets.from_crate_info(facts.info, pid)
-        return facts
-
-    return graph_from_lockfile(ws, lock, registries.summary, crate_info)
+    registries = Registries.from_options(ctx.options, ctx.shell, cwd=Path.cwd())
+    try:
+        graph, _ = load_resolved_graph(ws, registries, ctx.options, ctx.shell,
+                                       cargo_src_paths=True)
+    finally:
+        registries.close()
+    return graph
 
 
 def resolve_from_args(args: argparse.Namespace, ctx) -> PlanRequest:
@@ -294,19 +290,44 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     parser = subparsers.add_parser(
         "plan",
         parents=parents,
-        help="resolve features and units (`--unit-graph`: cargo's unit graph JSON)",
-        description=__doc__.split("\n\n")[0],
+        help="print the build plan (JSON; `--unit-graph`: cargo's unit graph)",
+        description="\n\n".join(__doc__.split("\n\n")[:3]),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--unit-graph", action="store_true",
-                        help="print the JSON of `cargo build --unit-graph` (version 1)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--unit-graph", action="store_true",
+                     help="print the JSON of `cargo build --unit-graph` (version 1)")
+    out.add_argument("--format", choices=FORMATS, default=None,
+                     help="`plan`: the build plan of gen (the default); `resolved-units`: "
+                          "nocargo's resolved-units JSON")
     add_resolution_args(parser)
     parser.set_defaults(func=run)
 
 
+#: ``--format`` values; ``plan`` is the default (without ``--unit-graph``).
+FORMATS = ("plan", "resolved-units")
+
+#: flags that choose one profile or mode: the build plan has dev and release, build and tests
+_UNIT_GRAPH_ONLY = (("release", "--release"), ("profile", "--profile"), ("tests", "--tests"))
+
+
 def run(args: argparse.Namespace, ctx) -> int:
     """Run the command; returns the exit status."""
+    if args.unit_graph and args.format is not None:
+        raise NocargoError("`--unit-graph` cannot be combined with `--format`")
+    if not args.unit_graph and (args.format or "plan") == "plan":
+        for attr, flag in _UNIT_GRAPH_ONLY:
+            if getattr(args, attr):
+                raise NocargoError(
+                    f"`{flag}` applies to `--unit-graph` and `--format resolved-units` only",
+                    notes=("the build plan (the default output, what gen renders) has the dev "
+                           "and release profiles of `cargo build` and `cargo test --no-run`",))
+        from .gen import build_plan
+
+        _, build = build_plan(args, ctx)
+        sys.stdout.write(build.validate().to_json())
+        return 0
     req = resolve_from_args(args, ctx)
     ug = build_unit_graph(req.graph, req.ws, req.resolution, req.profiles, intent=req.intent,
                           explicit_targets=req.explicit_targets)

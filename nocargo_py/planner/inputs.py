@@ -21,7 +21,9 @@ from typing import Any
 
 from ..errors import NocargoError
 from ..lockfile import Lockfile
-from ..resolve.graph import ResolvedGraph, graph_from_lockfile, graph_from_path_workspace
+from ..resolve.graph import (
+    CrateInfoTargets, ResolvedGraph, graph_from_lockfile, graph_from_path_workspace,
+)
 from ..shell import Shell
 from ..source import PackageId
 from ..sources.crate_info import (
@@ -181,10 +183,13 @@ class CrateInfoStore:
         return SourceProvider(registry=registry, git=git, info=info)
 
 
-def load_resolved_graph(ws, registries, options, shell: Shell, *,
-                        write_lock: bool = True) -> tuple[ResolvedGraph, SourceProvider | None]:
+def load_resolved_graph(ws, registries, options, shell: Shell, *, write_lock: bool = True,
+                        cargo_src_paths: bool = False,
+                        ) -> tuple[ResolvedGraph, SourceProvider | None]:
     """The resolved graph of ``ws`` and the source provider for its non-local packages
-    (``None`` for a path-only workspace)."""
+    (``None`` for a path-only workspace). ``cargo_src_paths``: registry packages' targets
+    under cargo's unpack directory (``$CARGO_HOME/registry/src/…``), so that unit graphs
+    compare with cargo's (``plan --unit-graph``)."""
     from ..resolve.git_source import GitSources
     from ..resolve.lockgen import ensure_lockfile, registry_loader
 
@@ -201,5 +206,12 @@ def load_resolved_graph(ws, registries, options, shell: Shell, *,
     store.load_registry([p.id for p in lock.packages
                          if p.source.is_registry() and p.id not in local])
     registries.prefetch_packages(p.id for p in lock.packages if p.source.is_registry())
-    graph = graph_from_lockfile(ws, lock, registries.summary, store.crate_info_for_graph)
+    def at_cargo_paths(pid: PackageId) -> Any:
+        facts = store.crate_info_for_graph(pid)
+        if pid.source.is_registry():
+            return CrateInfoTargets.from_crate_info(facts.info, pid)
+        return facts
+
+    crate_info = at_cargo_paths if cargo_src_paths else store.crate_info_for_graph
+    graph = graph_from_lockfile(ws, lock, registries.summary, crate_info)
     return graph, store.provider()
