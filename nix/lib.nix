@@ -89,6 +89,7 @@ let
   devShell = derivation ({
     name = "nocargo-dev-shell";
     inherit (core) system;
+    outputs = [ "out" ]; # `nix develop` reads the attribute (plain `derivation` lacks it)
     builder = "${core.bash}/bin/bash";
     args = [ "-c" "echo \"$PATH\" > \"$out\"" ];
     PATH = concatStringsSep ":" (map (p: "${p}/bin") ([ rustc core.cc core.coreutils core.bash ] ++ devInputs));
