@@ -106,7 +106,7 @@ def run_timed(cmd: Sequence[str], sample: Sample, *, cwd: Path | None = None,
     sample.wall.append(time.perf_counter() - t0)
     sample.cpu.append(_children_cpu() - cpu0)
     if check and proc.returncode != 0:
-        raise SystemExit(f"`{' '.join(map(str, cmd))}` failed ({proc.returncode}) in {cwd}:\n"
+        raise RuntimeError(f"`{' '.join(map(str, cmd))}` failed ({proc.returncode}) in {cwd}:\n"
                          f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
     return proc
 
@@ -260,7 +260,7 @@ def bench_lock(runs: int) -> list[list[str]]:
     proc = subprocess.run([sys.executable, str(BENCH / "lock.py"), "--runs", str(runs)],
                           capture_output=True, text=True, env=base_env(), timeout=3600)
     if proc.returncode != 0:
-        raise SystemExit(f"benchmarks/lock.py failed:\n{proc.stdout}\n{proc.stderr[-4000:]}")
+        raise RuntimeError(f"benchmarks/lock.py failed:\n{proc.stdout}\n{proc.stderr[-4000:]}")
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
     return [ln.split() for ln in lines[1:] if not ln.startswith("(")]
 
@@ -433,7 +433,7 @@ def bench_build(project_name: str, runs: int, work: Path) -> BuildRow:
     rw.add_to_store(list(crates.values()))
     missing = rw.invalid_paths(rw.crate_fetches(cargo_nix, attr, project, True))
     if missing:
-        raise SystemExit(f"the Nix build would download: {missing[:3]}…")
+        raise RuntimeError(f"the Nix build would download: {missing[:3]}…")
     vendor = rw.vendor_directory(crates, rw.lockfile(root), work / "vendor")
 
     def nix_cmd(salt: str) -> list[str]:
@@ -489,7 +489,7 @@ def _member_source(root: Path) -> Path:
     for rel in ("crates/core/main.rs", "src/main.rs", "src/lib.rs"):
         if (root / rel).is_file():
             return root / rel
-    raise SystemExit(f"no main.rs/lib.rs to edit in {root}")
+    raise RuntimeError(f"no main.rs/lib.rs to edit in {root}")
 
 
 def print_build(rows: list[BuildRow], runs: int) -> None:
@@ -641,61 +641,86 @@ def main(argv: Sequence[str] | None = None) -> int:
                        env=base_env(), check=True, capture_output=True)
         gen_rows: list[GenRow] = []
         if "gen" in sections:
-            section("gen vs cargo metadata")
-            gen_rows = bench_gen(projects, args.runs, args.cold_runs, not args.no_network,
-                                 work / "gen")
-            print()
-            print_gen(gen_rows, args.runs, args.cold_runs)
-            worst = max(gen_rows, key=lambda r: ratio(r.ours_warm.w, r.cargo_warm.w))
-            r = ratio(worst.ours_warm.w, worst.cargo_warm.w)
-            summary.append(["gen warm ≤ 1.0× cargo metadata",
-                            f"worst {fmt(r)}× ({worst.project}); median "
-                            f"{fmt(statistics.median(ratio(x.ours_warm.w, x.cargo_warm.w) for x in gen_rows))}×",
-                            "met" if r <= GOAL_GEN else "not met"])
+            try:
+                section("gen vs cargo metadata")
+                gen_rows = bench_gen(projects, args.runs, args.cold_runs, not args.no_network,
+                                     work / "gen")
+                print()
+                print_gen(gen_rows, args.runs, args.cold_runs)
+                worst = max(gen_rows, key=lambda r: ratio(r.ours_warm.w, r.cargo_warm.w))
+                r = ratio(worst.ours_warm.w, worst.cargo_warm.w)
+                summary.append(["gen warm ≤ 1.0× cargo metadata",
+                                f"worst {fmt(r)}× ({worst.project}); median "
+                                f"{fmt(statistics.median(ratio(x.ours_warm.w, x.cargo_warm.w) for x in gen_rows))}×",
+                                "met" if r <= GOAL_GEN else "not met"])
+            except Exception as exc:  # noqa: BLE001 - report, go on with the others
+                print(f"\n**section `gen` failed**: {type(exc).__name__}: {exc}")
+                summary.append(["section `gen`", "failed", "-"])
+
         if "lock" in sections:
-            section("lock vs cargo generate-lockfile")
-            rows = bench_lock(args.runs)
-            print_lock(rows, args.runs)
-            summary.append(["lock from scratch (no goal set)",
-                            ", ".join(f"{r[0]} {r[4]}×" for r in rows), "-"])
+            try:
+                section("lock vs cargo generate-lockfile")
+                rows = bench_lock(args.runs)
+                print_lock(rows, args.runs)
+                summary.append(["lock from scratch (no goal set)",
+                                ", ".join(f"{r[0]} {r[4]}×" for r in rows), "-"])
+            except Exception as exc:  # noqa: BLE001 - report, go on with the others
+                print(f"\n**section `lock` failed**: {type(exc).__name__}: {exc}")
+                summary.append(["section `lock`", "failed", "-"])
+
         if "eval" in sections:
-            section("Nix evaluation (nix-instantiate)")
-            corpus_nix, corpus_units = None, 0
-            big = next((r for r in gen_rows if r.project == BIGGEST), None)
-            if big is not None:
-                corpus_nix = work / "gen" / BIGGEST / "Cargo.nix"
-            else:
-                root = copy_project(BIGGEST, work / "eval-src")
-                run_timed([*OURS, "--offline", "--index-dir", str(REPO / "registry-cache"),
-                           "gen"], Sample(), cwd=root, env=base_env())
-                corpus_nix = root / "Cargo.nix"
-            corpus_units = int(subprocess.run(
-                ["nix-instantiate", "--eval", "-E",
-                 f"builtins.length (builtins.attrNames (import {corpus_nix} "
-                 f"{{ pkgs = import {HOST_PKGS} {{ }}; }}).units)"],
-                capture_output=True, text=True, check=True).stdout)
-            rows = bench_eval(sizes, args.runs, corpus_nix, corpus_units, work)
-            print()
-            print_eval(rows, args.runs)
-            two = next((r for r in rows if r.what == "synthetic 2000"), None)
-            if two is not None:
-                rr = ratio(two.ours.w, two.flat.w)
-                met = two.ours.w <= GOAL_EVAL_S and rr <= GOAL_EVAL_RATIO
-                summary.append(["eval 2,000 units ≤ 2 s and ≤ 2× floor",
-                                f"{fmt(two.ours.w)} s, {fmt(rr)}× (cpu {fmt(ratio(two.ours.c, two.flat.c))}×)",
-                                "met" if met else "not met"])
+            try:
+                section("Nix evaluation (nix-instantiate)")
+                corpus_nix, corpus_units = None, 0
+                big = next((r for r in gen_rows if r.project == BIGGEST), None)
+                if big is not None:
+                    corpus_nix = work / "gen" / BIGGEST / "Cargo.nix"
+                else:
+                    root = copy_project(BIGGEST, work / "eval-src")
+                    run_timed([*OURS, "--offline", "--index-dir", str(REPO / "registry-cache"),
+                               "gen"], Sample(), cwd=root, env=base_env())
+                    corpus_nix = root / "Cargo.nix"
+                corpus_units = int(subprocess.run(
+                    ["nix-instantiate", "--eval", "-E",
+                     f"builtins.length (builtins.attrNames (import {corpus_nix} "
+                     f"{{ pkgs = import {HOST_PKGS} {{ }}; }}).units)"],
+                    capture_output=True, text=True, check=True).stdout)
+                rows = bench_eval(sizes, args.runs, corpus_nix, corpus_units, work)
+                print()
+                print_eval(rows, args.runs)
+                two = next((r for r in rows if r.what == "synthetic 2000"), None)
+                if two is not None:
+                    rr = ratio(two.ours.w, two.flat.w)
+                    met = two.ours.w <= GOAL_EVAL_S and rr <= GOAL_EVAL_RATIO
+                    summary.append(["eval 2,000 units ≤ 2 s and ≤ 2× floor",
+                                    f"{fmt(two.ours.w)} s, {fmt(rr)}× (cpu {fmt(ratio(two.ours.c, two.flat.c))}×)",
+                                    "met" if met else "not met"])
+            except Exception as exc:  # noqa: BLE001 - report, go on with the others
+                print(f"\n**section `eval` failed**: {type(exc).__name__}: {exc}")
+                summary.append(["section `eval`", "failed", "-"])
+
         if "build" in sections:
-            section("build (clean release, no-op, after an edit)")
-            row = bench_build(args.build_project, args.build_runs, work / "build")
-            print_build([row], args.build_runs)
-            rr = ratio(row.nix_clean.w, row.cargo_clean.w)
-            summary.append(["clean build ≤ 1.1× cargo",
-                            f"{fmt(rr)}× wall, {fmt(ratio(row.nix_clean.c, row.cargo_clean.c))}× "
-                            f"cpu ({row.project})",
-                            "met" if rr <= GOAL_BUILD else "not met"])
+            try:
+                section("build (clean release, no-op, after an edit)")
+                row = bench_build(args.build_project, args.build_runs, work / "build")
+                print_build([row], args.build_runs)
+                rr = ratio(row.nix_clean.w, row.cargo_clean.w)
+                summary.append(["clean build ≤ 1.1× cargo",
+                                f"{fmt(rr)}× wall, {fmt(ratio(row.nix_clean.c, row.cargo_clean.c))}× "
+                                f"cpu ({row.project})",
+                                "met" if rr <= GOAL_BUILD else "not met"])
+            except Exception as exc:  # noqa: BLE001 - report, go on with the others
+                print(f"\n**section `build` failed**: {type(exc).__name__}: {exc}")
+                summary.append(["section `build`", "failed", "-"])
+
         if "profile" in sections:
-            section(f"profile of gen on `{BIGGEST}` (in-process, warm, offline)")
-            print(bench_profile(BIGGEST, work / "profile", args.top))
+            try:
+                section(f"profile of gen on `{BIGGEST}` (in-process, warm, offline)")
+                print(bench_profile(BIGGEST, work / "profile", args.top))
+            except Exception as exc:  # noqa: BLE001 - report, go on with the others
+                print(f"\n**section `profile` failed**: {type(exc).__name__}: {exc}")
+                summary.append(["section `profile`", "failed", "-"])
+
     if summary:
         section("goals (issue 7)")
         print(table(["goal", "figure", "status"], summary))
