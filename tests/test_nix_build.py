@@ -240,7 +240,7 @@ def test_crate_overrides_and_dev_shell(ws: Path, tmp_path: Path) -> None:
           }};
         }};
         run = builtins.head (builtins.filter (n: builtins.match "native-0.2.0-build-script-run-.*" n != null) (builtins.attrNames cargoNix.units));
-      in {{ env = cargoNix.units.${{run}}.unitEnv; path = cargoNix.units.${{run}}.toolPath; shell = cargoNix.devShell.PATH; }}
+      in {{ env = cargoNix.units.${{run}}.unitEnv; path = cargoNix.units.${{run}}.toolPath; shell = cargoNix.devShell.PATH; outputs = cargoNix.devShell.outputs; }}
     """
     proc = subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "-E", expr],
                           capture_output=True, text=True)
@@ -249,6 +249,7 @@ def test_crate_overrides_and_dev_shell(ws: Path, tmp_path: Path) -> None:
     assert data["env"]["NOCARGO_TEST_ENV"] == "x y" and data["env"]["SECOND"] == "2"
     assert "greeting-tool/bin" in data["path"] and "greeting-tool/bin" in data["shell"]
     assert "host-rustc/bin" in data["shell"]
+    assert data["outputs"] == ["out"]  # what `nix develop` needs
 
 
 def test_registry_and_git_sources(ws: Path, cargo_release: Path, tmp_path: Path) -> None:

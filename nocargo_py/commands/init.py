@@ -101,9 +101,7 @@ def flake_nix(nix_file: str, system: str, description: str) -> str:
     {{
       packages.${{system}} = members // {{ default = cargoNix.allWorkspaceMembers; }};
       checks.${{system}} = cargoNix.tests;
-      # `nix develop` needs the `outputs` attribute set on the shell's derivation
-      devShells.${{system}}.default =
-        derivation (cargoNix.devShell.drvAttrs // {{ outputs = [ "out" ]; }});
+      devShells.${{system}}.default = cargoNix.devShell;
     }};
 }}
 """
