@@ -322,7 +322,7 @@ class ProfileSpec:
     to override layers.
     """
 
-    opt_level: Any = None  # int 0-3 | "s" | "z" (kept as written: 3 or "3" etc.)
+    opt_level: Any = None  # an int (range checked with the profiles) | "s" | "z"
     debug: Any = None  # bool | int | str
     split_debuginfo: str | None = None
     strip: Any = None  # bool | str
@@ -1066,8 +1066,8 @@ def _parse_profile(p: _P, t: dict, key: KeyPath, name: str, *, layer: str | None
     def opt_level(v, k):
         if isinstance(v, int) and not isinstance(v, bool):
             return v  # range checked when profiles are computed, as in cargo
-        if isinstance(v, str):
-            if v not in ("0", "1", "2", "3", "s", "z"):
+        if isinstance(v, str):  # cargo's TomlOptLevel: only "s" and "z" as strings
+            if v not in ("s", "z"):
                 raise p.fail(f"must be `0`, `1`, `2`, `3`, `s` or `z`, but found the string: \"{v}\"", k)
             return v
         raise p.type_error(v, "an optimization level", k)
