@@ -39,6 +39,7 @@ __all__ = [
     "CargoConfig",
     "Definition",
     "EnvConfigValue",
+    "PatchEntry",
     "Secret",
     "SourceReplacement",
     "TargetConfig",
@@ -118,6 +119,20 @@ class EnvConfigValue:
         if self.relative:
             return str(self.definition.root(cwd) / self.value)
         return self.value
+
+
+@dataclass(frozen=True)
+class PatchEntry:
+    """One ``[patch.<source>] <name> = …`` entry of the configuration (cargo's
+    ``Workspace::config_patch``). ``value`` is the plain TOML value (a version string or a
+    detailed dependency table) with ``path`` already resolved against the root of the file
+    that defines it (cargo's ``ConfigRelativePath``: the parent of the ``.cargo``
+    directory); ``definition`` is where the entry comes from."""
+
+    source: str
+    name: str
+    value: Any
+    definition: Definition
 
 
 @dataclass(frozen=True)
@@ -247,6 +262,16 @@ def _where(node: Any) -> str:
         for v in node.values():
             return _where(v)
     return "?"
+
+
+def _definition(node: Any) -> Definition:
+    """Where ``node`` (or its first leaf) is defined."""
+    if isinstance(node, Leaf):
+        return node.definition
+    values = node.values() if isinstance(node, dict) else node
+    for v in values:
+        return _definition(v)
+    return Definition()
 
 
 def _merge(low: Tree, high: Tree, path: tuple[str, ...] = ()) -> Tree:
@@ -572,6 +597,42 @@ class CargoConfig:
         return None
 
     # sources -------------------------------------------------------------------------------
+    def patch_entries(self) -> tuple[PatchEntry, ...]:
+        """The ``[patch]`` tables of the configuration, sorted by source key, then by name
+        (cargo reads them into ordered maps)."""
+        node = self.node(("patch",))
+        if node is None:
+            return ()
+        if not isinstance(node, dict):
+            raise NocargoError(f"invalid configuration for key `patch`: expected a table, "
+                               f"but found {_kind(node)}", notes=[f"defined in {_where(node)}"])
+        out: list[PatchEntry] = []
+        for source in sorted(node):
+            entries = node[source]
+            if not isinstance(entries, dict):
+                raise NocargoError(f"invalid configuration for key `patch.{source}`: expected "
+                                   f"a table, but found {_kind(entries)}",
+                                   notes=[f"defined in {_where(entries)}"])
+            for name in sorted(entries):
+                entry = entries[name]
+                value = _plain(entry)
+                path = entry.get("path") if isinstance(entry, dict) else None
+                if isinstance(path, Leaf) and isinstance(path.value, str):
+                    value["path"] = str(path.definition.root(self.cwd) / path.value)
+                definition = _definition(entry)
+                if definition.path is None and definition.env is None:  # an empty table
+                    definition = self._defining_file(("patch", source, name))
+                out.append(PatchEntry(source, name, value, definition))
+        return tuple(out)
+
+    def _defining_file(self, path: Sequence[str]) -> Definition:
+        """The highest-priority config file that has the key ``path`` (for values without
+        leaves, such as an empty table)."""
+        for file in reversed(self.files):  # increasing priority
+            if _dig(load_toml(file).data, path) is not None:
+                return Definition(path=file)
+        return Definition()
+
     def _source_table(self) -> dict:
         node = self.node(("source",))
         if node is None:

@@ -37,6 +37,7 @@ __all__ = [
     "TargetSpec",
     "WorkspaceSpec",
     "edition_default_resolver",
+    "parse_dependency_value",
     "parse_edition",
     "parse_manifest",
     "parse_manifest_text",
@@ -923,6 +924,14 @@ def _parse_dep_table(p: _P, table: Mapping[str, Any], name: str, base: KeyPath):
 
 _DEP_EXPECTED = ('a version string like "0.9.8" or a detailed dependency like '
                  '{ version = "0.9.8" }')
+
+
+def parse_dependency_value(doc: TomlDocument, name: str, value: Any, key: KeyPath
+                           ) -> DependencySpec:
+    """One dependency value (``"1.0"`` or a detailed table, plain data) read as a manifest
+    entry is; errors are located at ``key`` of ``doc``. Unknown keys are ignored (cargo
+    reads ``[patch]`` tables of ``.cargo/config.toml`` this way, without warnings)."""
+    return _parse_dep(_P(doc), name, value, key)
 
 
 def _parse_dep(p: _P, name: str, value: Any, key: KeyPath, *, validate_name: bool = True

@@ -46,6 +46,7 @@ from .manifest import (
     RustVersion,
     WorkspaceSpec,
     edition_default_resolver,
+    parse_dependency_value,
     parse_edition,
     parse_manifest,
     validate_package_name,
@@ -265,16 +266,25 @@ class WorkspaceLoader:
     """
 
     def __init__(self, shell=None, registry_lookup: RegistryLookup | None = None,
-                 cwd: Path | None = None, strict: bool = True) -> None:
+                 cwd: Path | None = None, strict: bool = True, config: Any = None) -> None:
         self.shell = shell
         self.strict = strict
         self.cwd = Path(os.path.abspath(cwd or os.getcwd()))
         self.registry_lookup = registry_lookup or default_registry_lookup(self.cwd)
+        self._config = config
         self._manifests: dict[Path, Manifest] = {}
         self._packages: dict[tuple[Path, SourceId], Package] = {}
         self._warned: set[Path] = set()
         self.manifest_warnings: list[tuple[Path, str]] = []
         self.in_workspace = False
+
+    def config(self) -> Any:
+        """The :class:`~nocargo_py.config.CargoConfig` seen from ``cwd`` (read once)."""
+        if self._config is None:
+            from .config import load_config
+
+            self._config = load_config(self.cwd)
+        return self._config
 
     # -- manifests ----------------------------------------------------------------------
     def manifest(self, path: Path) -> Manifest:
@@ -1122,17 +1132,7 @@ class _WorkspaceBuilder:
         edition = root_pkg.edition if root_pkg is not None else "2015"
         patch: dict[str, tuple[Dependency, ...]] = {}
         for source_key, specs in root_m.patch.items():
-            if source_key == "crates-io":
-                url = CRATES_IO_INDEX
-            else:
-                url = self.loader.registry_lookup(source_key)
-                if url is None:
-                    if "://" not in source_key and not source_key.startswith("file:"):
-                        raise root_m.doc.error(
-                            f"[patch] entry `{source_key}` should be a URL or registry name"
-                            + ("\nFor crates.io, use [patch.crates-io] (with a dash)"
-                               if source_key == "crates" else ""), ("patch", source_key))
-                    url = source_key
+            url = self._patch_source_url(source_key, root_m.doc)
             patch[url] = tuple(builder.to_dependency(s, DepKind.NORMAL, None, edition)
                                for s in specs)
         replace_: list[tuple[str, Dependency]] = []
@@ -1153,7 +1153,76 @@ class _WorkspaceBuilder:
             replace_.append((spec_text, dep))
         for w in builder.warnings:
             self.loader.warn(root_m.path, [w])
+        if self.loader.strict:  # `cargo metadata --no-deps` never reads config patches
+            patch = _merge_patches(patch, self.config_patches(root_m, edition))
         return patch, tuple(replace_)
+
+    def config_patches(self, root_m: Manifest, edition: str) -> dict[str, tuple[Dependency, ...]]:
+        """``[patch]`` tables of ``.cargo/config.toml`` (cargo's ``config_patch``): keys as in
+        the manifest (``crates-io``, a registry name or a URL), ``path`` relative to the
+        config file's root; errors point into the config file."""
+        from .toml_util import TomlDocument, load_toml
+
+        out: dict[str, list[Dependency]] = {}
+        docs: dict[Path, TomlDocument] = {}
+        warnings: list[str] = []
+        for entry in self.loader.config().patch_entries():
+            where = entry.definition.path
+            if where is None:
+                doc = TomlDocument(Path(str(entry.definition)), "", {})
+            else:
+                doc = docs.get(where) or docs.setdefault(where, load_toml(where))
+            key = ("patch", entry.source, entry.name)
+            url = self._patch_source_url(entry.source, doc)
+            spec = parse_dependency_value(doc, entry.name, entry.value, key)
+            builder = _PackageBuilder(self.loader, root_m, SourceId.for_path(root_m.root))
+            builder.doc = doc
+            out.setdefault(url, []).append(builder.to_dependency(spec, DepKind.NORMAL, None,
+                                                                 edition))
+            warnings.extend(builder.warnings)
+        for w in warnings:
+            self.loader.say(f"[patch] in cargo config: {w}")
+        return {url: tuple(deps) for url, deps in out.items()}
+
+    def _patch_source_url(self, source_key: str, doc) -> str:
+        """The index URL a ``[patch.<source_key>]`` table patches."""
+        if source_key == "crates-io":
+            return CRATES_IO_INDEX
+        url = self.loader.registry_lookup(source_key)
+        if url is not None:
+            return url
+        if "://" not in source_key and not source_key.startswith("file:"):
+            raise doc.error(
+                f"[patch] entry `{source_key}` should be a URL or registry name"
+                + ("\nFor crates.io, use [patch.crates-io] (with a dash)"
+                   if source_key == "crates" else ""), ("patch", source_key))
+        return source_key
+
+
+def _merge_patches(from_manifest: Mapping[str, tuple[Dependency, ...]],
+                   from_config: Mapping[str, tuple[Dependency, ...]]
+                   ) -> dict[str, tuple[Dependency, ...]]:
+    """cargo's ``Workspace::root_patch``: the config's patches apply in addition to the
+    manifest's; for the same source and name the config's entry wins (and the manifest's
+    remaining entries follow the config's, in ``swap_remove`` order)."""
+    if not from_config:
+        return dict(from_manifest)
+    if not from_manifest:
+        return dict(from_config)
+    combined = {url: list(deps) for url, deps in from_config.items()}
+    for url, deps in from_manifest.items():
+        if url not in combined:
+            combined[url] = list(deps)
+            continue
+        pruned = list(deps)
+        for dep in combined[url]:
+            i = next((i for i, m in enumerate(pruned) if m.name_in_toml == dep.name_in_toml),
+                     None)
+            if i is not None:  # Vec::swap_remove
+                pruned[i] = pruned[-1]
+                pruned.pop()
+        combined[url].extend(pruned)
+    return {url: tuple(deps) for url, deps in combined.items()}
 
 
 def _split_replace_spec(text: str) -> tuple[str, str | None]:

@@ -253,3 +253,28 @@ def test_defaults_without_any_file(tmp_path):
     assert cfg.build_rustflags() is None and cfg.build_target() == ()
     assert cfg.env_vars() == {} and cfg.target_keys() == ()
     assert cfg.source_replacement(SourceId.crates_io()) is None
+
+
+def test_patch_entries_resolve_paths_against_each_file_root(tree):
+    """``[patch]`` paths are relative to the parent of the defining file's ``.cargo``
+    (cargo's ConfigRelativePath); entries sorted by source, then name; an empty table
+    still names its file. (The lock these give is checked against cargo in
+    ``test_patch_cargo.py``.)"""
+    root, home, cwd = tree
+    _write(root / "a/.cargo/config.toml",
+           '[patch.crates-io]\nfoo = { path = "vendor/foo" }\nbar = "1.0"\n')
+    _write(root / "a/b/.cargo/config.toml",
+           '[patch.crates-io]\nbaz = { path = "../baz", features = ["x"] }\nqux = {}\n'
+           '[patch."https://example.com/r"]\nzed = { git = "https://example.com/zed" }\n')
+    entries = load_config(cwd, home=home, env={}).patch_entries()
+    assert [(e.source, e.name) for e in entries] == [
+        ("crates-io", "bar"), ("crates-io", "baz"), ("crates-io", "foo"), ("crates-io", "qux"),
+        ("https://example.com/r", "zed")]
+    by_name = {e.name: e for e in entries}
+    assert by_name["foo"].value == {"path": str(root / "a" / "vendor/foo")}
+    assert by_name["baz"].value == {"path": str(root / "a" / "b" / "../baz"), "features": ["x"]}
+    assert by_name["bar"].value == "1.0"
+    assert by_name["foo"].definition.path == root / "a/.cargo/config.toml"
+    assert by_name["qux"].value == {}
+    assert by_name["qux"].definition.path == root / "a/b/.cargo/config.toml"
+    assert load_config(root, home=home, env={}).patch_entries() == ()

@@ -339,3 +339,26 @@ def test_find_manifest_walks_up(tmp_path):
 ])
 def test_relative_path(path, base, expected):
     assert relative_path(Path(path), Path(base)) == expected
+
+
+def test_config_patches_merge_with_the_manifest(tmp_path):
+    """``[patch]`` of ``.cargo/config.toml`` applies in addition to the manifest's; for the
+    same source and name the config's entry wins (cargo's root_patch; the resulting locks
+    are compared with cargo in test_patch_cargo.py). ``metadata``'s lenient load skips them."""
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "lib.rs").write_text("")
+    (ws / "Cargo.toml").write_text(
+        '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n'
+        '[patch.crates-io]\nfoo = { path = "m/foo" }\nbaz = { path = "m/baz" }\n')
+    (tmp_path / ".cargo").mkdir()
+    (tmp_path / ".cargo" / "config.toml").write_text(
+        '[patch.crates-io]\nfoo = { path = "c/foo" }\n'
+        '[patch."https://example.com/other"]\nzed = { path = "c/zed" }\n')
+    patch = load_workspace(ws / "Cargo.toml", ws).patch
+    assert {url: [(d.name, d.path) for d in deps] for url, deps in patch.items()} == {
+        CRATES_IO_INDEX: [("foo", str(tmp_path / "c/foo")), ("baz", str(ws / "m/baz"))],
+        "https://example.com/other": [("zed", str(tmp_path / "c/zed"))],
+    }
+    lenient = load_workspace(ws / "Cargo.toml", ws, strict=False).patch
+    assert [d.path for d in lenient[CRATES_IO_INDEX]] == [str(ws / "m/baz"), str(ws / "m/foo")]

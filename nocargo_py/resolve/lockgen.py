@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 
-from ..errors import Location, NocargoError
+from ..errors import NocargoError
 from ..lockfile import Lockfile, parse_lockfile, write_lockfile
 from ..package import Workspace
 from ..source import SourceId, canonical_url
@@ -57,9 +57,8 @@ def inputs_from_workspace(ws: Workspace, *, config=None) -> LockInputs:
             honor = False
     patches = tuple(sorted(((_patch_url(k), tuple(v)) for k, v in ws.patch.items()),
                            key=lambda kv: kv[0]))
-    if patches and ws.replace:
-        raise NocargoError("cannot specify both [replace] and [patch]",
-                           location=Location(ws.root_manifest))
+    # a manifest with both [patch] and [replace] fails to load; `[patch]` from
+    # .cargo/config.toml next to a manifest's [replace] is fine (as in cargo)
     return LockInputs(
         members=tuple(p.summary for p in members),
         local_packages=tuple(p.summary for p in ws.packages),
