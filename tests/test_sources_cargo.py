@@ -133,7 +133,9 @@ def _expected_from_metadata(meta_pkg: dict, root: Path, checksum: str) -> CrateI
         authors=tuple(meta_pkg["authors"]), description=meta_pkg["description"],
         homepage=meta_pkg["homepage"], repository=meta_pkg["repository"],
         documentation=meta_pkg["documentation"], license=meta_pkg["license"],
-        license_file=meta_pkg["license_file"], readme=meta_pkg["readme"], checksum=checksum)
+        license_file=meta_pkg["license_file"], readme=meta_pkg["readme"], checksum=checksum,
+        # `cargo metadata` does not report [lints]; read the published manifest's table directly
+        lints=tomli.loads((root / "Cargo.toml").read_text()).get("lints", {}))
 
 
 def lib_harness(target: dict) -> bool:
