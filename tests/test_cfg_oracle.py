@@ -102,14 +102,16 @@ class CargoManifestOracle:
         self._write(keys)
         proc = subprocess.run(
             [CARGO, "metadata", "--offline", "--no-deps", "--format-version", "1"],
-            cwd=self.root / "top", capture_output=True, text=True, env=_clean_env(),
+            cwd=self.root / "top", capture_output=True, env=_clean_env(),
         )
+        # decode by hand: text mode would turn a `\r` in cargo's message into `\n`
+        stdout, stderr = proc.stdout.decode(), proc.stderr.decode()
         if proc.returncode == 0:
-            data = json.loads(proc.stdout)
+            data = json.loads(stdout)
             return None, [d["target"] for d in data["packages"][0]["dependencies"]]
         marker = "Caused by:\n"
-        assert marker in proc.stderr, proc.stderr
-        cause = proc.stderr.split(marker, 1)[1].rstrip("\n")
+        assert marker in stderr, stderr
+        cause = stderr.split(marker, 1)[1].rstrip("\n")
         lines = [line[2:] if line.startswith("  ") else line for line in cause.split("\n")]
         return "\n".join(lines), []
 
