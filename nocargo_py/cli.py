@@ -8,6 +8,7 @@ bad usage into exit code 2 (argparse), success into 0. Each subcommand lives in
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -25,6 +26,12 @@ __all__ = ["GlobalOptions", "main", "build_parser"]
 
 EXIT_USER_ERROR = 101
 EXIT_USAGE = 2
+
+#: The cyclic garbage collector's first-generation threshold for a run (default 700). A
+#: run builds hundreds of thousands of small, long-lived objects (summaries, units, plan
+#: entries) and frees few cycles; collecting every 700 allocations costs ~4% of a large
+#: ``gen`` for nothing. Memory stays bounded: the collector still runs.
+GC_THRESHOLD = 100_000
 
 _DESCRIPTION = """\
 A cargo-free build planner for Rust. Reads Cargo.toml, Cargo.lock and registry index
@@ -174,6 +181,7 @@ class Context:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nocargo-py`` console script; returns the exit status."""
     words = sys.argv[1:] if argv is None else list(argv)
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     parser = build_parser(only=_command_in(words))
     args = parser.parse_args(words)
     if not getattr(args, "func", None):
