@@ -25,13 +25,10 @@ import hashlib
 import json
 import os
 import threading
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 from urllib.parse import urlsplit
-
-import platformdirs
 
 from ..errors import NocargoError
 from ..source import SourceId
@@ -54,6 +51,8 @@ def default_cache_root(explicit: Path | None = None,
     from_env = env.get(CACHE_ENV)
     if from_env:
         return Path(from_env).absolute()
+    import platformdirs
+
     return Path(platformdirs.user_cache_dir("nocargo-py", appauthor=False))
 
 
@@ -113,6 +112,8 @@ class IndexCache:
 
     def write(self, rel: str, entry: CacheEntry) -> None:
         """Atomically store ``entry`` for ``rel`` (temp file + rename, under the lock)."""
+        import uuid
+
         data = _encode(entry)
         target = self.path(rel)
         try:

@@ -18,7 +18,6 @@ index host (requests drops ``Authorization`` on cross-host redirects).
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Callable, Iterable
 
 from ..config import Secret
@@ -188,6 +187,8 @@ class SparseIndex(FileIndex):
             if missing:
                 raise OfflineMissing(missing, self.source_id, where=str(self.cache.dir))
             return
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
         self._config()
         errors: list[NocargoError] = []
         bar = _progress(self.shell, len(todo), self.url)
