@@ -14,13 +14,9 @@ from importlib import resources
 from lark import Lark, Token, Transformer
 
 from .ast import CfgAll, CfgAny, CfgBool, CfgExpr, CfgKeyValue, CfgName, CfgNot, CfgOption
+from .parser import EXPRESSION, OPTION
 
-__all__ = ["grammar_text", "cfg_parser", "EXPRESSION", "OPTION"]
-
-EXPRESSION = "expression"
-"""Start symbol for the inside of ``cfg(...)``."""
-OPTION = "option"
-"""Start symbol for a single option (a line of ``rustc --print cfg``)."""
+__all__ = ["grammar_text", "cfg_parser"]
 
 
 def grammar_text() -> str:

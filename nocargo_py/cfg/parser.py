@@ -21,14 +21,21 @@ points at the offending characters.
 
 from __future__ import annotations
 
-from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING
 
 from ..errors import ParseError
-from ._grammar import EXPRESSION, OPTION, cfg_parser
+from ._fast import parse_expression
 from .ast import CfgExpr, CfgOption
 
-__all__ = ["parse_cfg", "parse_cfg_option", "WHAT"]
+if TYPE_CHECKING:  # pragma: no cover
+    from lark.exceptions import UnexpectedInput
+
+__all__ = ["parse_cfg", "parse_cfg_option", "WHAT", "EXPRESSION", "OPTION"]
+
+EXPRESSION = "expression"
+"""Start symbol of ``grammar/cfg.lark`` for the inside of ``cfg(...)``."""
+OPTION = "option"
+"""Start symbol for a single option (a line of ``rustc --print cfg``)."""
 
 WHAT = "a cfg expression"
 """How cargo names what it failed to parse (``failed to parse `…` as a cfg expression``)."""
@@ -63,6 +70,16 @@ def parse_cfg_option(text: str) -> CfgOption:
 
 
 def _parse(text: str, start: str) -> object:
+    if start == EXPRESSION:
+        fast = parse_expression(text)
+        if fast is not None:
+            return fast
+    # Lark (imported only now) for options, and for whatever the fast path leaves: its
+    # errors become cargo's
+    from lark.exceptions import UnexpectedInput
+
+    from ._grammar import cfg_parser
+
     try:
         return cfg_parser().parse(text, start=start)
     except UnexpectedInput as exc:
@@ -98,6 +115,9 @@ def _expected(accepts: set[str], *, at_end: bool, start: str) -> str:
 
 
 def _translate(text: str, start: str, exc: UnexpectedInput) -> ParseError:
+    from lark import Token
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     accepts = _accepts(exc)
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream
