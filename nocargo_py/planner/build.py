@@ -284,6 +284,11 @@ class _GraphPlanner:
         if script is None:
             raise NocargoError(f"internal error: no build script compile unit for "
                                f"{unit.describe()}")
+        host = unit.kind is None and self.settings.explicit or index in self.host_units
+        key = (self._unit_key(unit), host, tuple(links_deps), script)
+        known = self.owner.planned.get(key)
+        if known is not None:
+            return known
         features = tuple(unit.features)
         env: dict[str, str] = {}  # CARGO_PKG_* are the package's shared env
         if unit.pkg.links is not None:
@@ -307,13 +312,12 @@ class _GraphPlanner:
         u = Unit(
             id=_ID, package=facts.key, kind=UnitKind.BUILD_SCRIPT_RUN,
             crate_name=unit.target.crate_name, target_name=unit.target.name,
-            host=unit.kind is None and self.settings.explicit or index in self.host_units,
-            env=env, build_script=script, links_deps=tuple(links_deps),
+            host=host, env=env, build_script=script, links_deps=tuple(links_deps),
             rustflags=tuple(ks.rustflags) if extra else (),
             allowed_link_arg_kinds=_allowed_link_arg_kinds(facts.targets),
             extra_rustc_flags=extra,
         )
-        return self.owner.register(u, facts, f"{facts.key}-build-script-run")
+        return self.owner.register(u, facts, f"{facts.key}-build-script-run", key)
 
     def _extra_flags_apply(self, kind: str | None) -> bool:
         return kind is not None or not self.settings.explicit
@@ -364,6 +368,15 @@ class _GraphPlanner:
                     bin_exes.append(BinExe(du.target.name, self.ids[d]))
         closure = self._closure(index, lib_deps)
         link_search = tuple(self.ids[r] for r in self._to_link(index))
+        lto = self.lto.get(index)
+        if lto is None:
+            raise NocargoError(f"internal error: no LTO decision for {unit.describe()}")
+        host = index in self.host_units
+        key = (self._unit_key(unit), primary, lto, host, tuple(edges), run_unit,
+               tuple(bin_exes), closure, link_search)
+        known = self.owner.planned.get(key)
+        if known is not None:
+            return known
 
         # arguments (cargo's build_base_args order)
         args: list[str] = ["--crate-name", crate_name, f"--edition={target.edition}"]
@@ -377,9 +390,6 @@ class _GraphPlanner:
         if (_for_host(target) and target.kind is not TargetKind.BUILD_SCRIPT) or \
                 (contains_dylib and not primary):
             args += ["-C", "prefer-dynamic"]
-        lto = self.lto.get(index)
-        if lto is None:
-            raise NocargoError(f"internal error: no LTO decision for {unit.describe()}")
         args += profile_args(profile, lto, triple, test_harness=test and target.harness,
                              test_no_harness=test and not target.harness,
                              lint_args=facts.lint_flags)
@@ -462,7 +472,7 @@ class _GraphPlanner:
             id=_ID, package=facts.key, kind=kind, crate_name=crate_name,
             target_name=target.name, src_path=facts.src_path(target),
             crate_types=tuple(target.crate_types) if kind is UnitKind.LIB else (),
-            host=index in self.host_units, args=tuple(args), env=env, deps=tuple(edges),
+            host=host, args=tuple(args), env=env, deps=tuple(edges),
             dependency_closure=closure, build_script_run=run_unit,
             link_search_from=link_search,
             link_libs=target.kind is TargetKind.LIB or not own_lib,
@@ -474,9 +484,17 @@ class _GraphPlanner:
         tag = {UnitKind.LIB: "lib", UnitKind.BIN: f"bin-{target.name}",
                UnitKind.TEST: f"test-{target.name}",
                UnitKind.BUILD_SCRIPT_COMPILE: "build-script"}[kind]
-        uid = self.owner.register(u, facts, f"{facts.key}-{tag}")
-        self.closure_memo[index] = closure
-        return uid
+        return self.owner.register(u, facts, f"{facts.key}-{tag}", key)
+
+    def _unit_key(self, unit: Any) -> tuple:
+        """What a plan unit is made of besides its dependencies and graph position: the
+        target (settings), the package and the unit graph node. Of the profile, every field
+        but the name (``dev``/``test``: cargo's unit identity leaves it out, and nothing
+        planned depends on it)."""
+        profile = unit.profile
+        return (id(self.target), unit.mode, unit.pkg.package_id, id(unit.target),
+                profile.root, profile.hint_mostly_unused, profile.comparable(), unit.kind,
+                unit.features)
 
     @staticmethod
     def _rustc_crate_types(target: Target) -> tuple[str, ...]:
@@ -504,8 +522,13 @@ class _PlanBuilder:
         self.facts = facts
         self.units: dict[str, Unit] = {}
         self._package_json: dict[str, str] = {}
+        # The four graphs of a target share most units: a unit whose inputs (everything
+        # `_plan_compile`/`_plan_run` read: `_GraphPlanner._unit_key`, graph position,
+        # dependencies' ids) were planned before has that id, without building and hashing
+        # it again.
+        self.planned: dict[tuple, str] = {}
 
-    def register(self, unit: Unit, facts: PackageFacts, prefix: str) -> str:
+    def register(self, unit: Unit, facts: PackageFacts, prefix: str, key: tuple) -> str:
         package = self._package_json.get(facts.key)
         if package is None:
             package = self._package_json[facts.key] = json.dumps(
@@ -525,6 +548,7 @@ class _PlanBuilder:
             self.units[uid] = final
         elif known != final:  # pragma: no cover - would need a hash collision
             raise NocargoError(f"internal error: two different units hash to `{uid}`")
+        self.planned[key] = uid
         return uid
 
 
