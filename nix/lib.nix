@@ -71,17 +71,12 @@ let
 
   workspaceMembers = mapAttrs (name: ids: collect name (map (id: allUnits.${id}) ids)) graph.members;
 
-  testRun = id: let u = plan.units.${id}; in derivation {
+  # The test unit's own attributes (data, refs, overrides), run by another script.
+  testRun = id: let u = allUnits.${id}; in derivation (u.drvAttrs // {
     name = "${id}-run";
-    inherit (core) system;
-    builder = "${core.bash}/bin/bash";
     args = [ "-e" scripts.test-run ];
-    __structuredAttrs = true;
-    toolPath = toolPath + inputPath overrides.${u.package};
-    srcRoot = sourceRoots.${u.package};
-    testExe = "${allUnits.${id}}/${u.executable}";
-    inherit (allUnits.${id}) pkgEnv unitEnv;
-  };
+    testUnit = u.outPath;
+  });
   tests = mapAttrs (name: ids: collect "${name}-tests" (map testRun ids)) graph.tests;
 
   activeOverrides = filter (o: o != null) (map (id: overrides.${plan.units.${id}.package}) graph.units);

@@ -240,7 +240,7 @@ def test_crate_overrides_and_dev_shell(ws: Path, tmp_path: Path) -> None:
           }};
         }};
         run = builtins.head (builtins.filter (n: builtins.match "native-0.2.0-build-script-run-.*" n != null) (builtins.attrNames cargoNix.units));
-      in {{ env = cargoNix.units.${{run}}.unitEnv; path = cargoNix.units.${{run}}.toolPath; shell = cargoNix.devShell.PATH; outputs = cargoNix.devShell.outputs; }}
+      in {{ env = cargoNix.units.${{run}}.overrideEnv; path = cargoNix.units.${{run}}.toolPath; shell = cargoNix.devShell.PATH; outputs = cargoNix.devShell.outputs; }}
     """
     proc = subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "-E", expr],
                           capture_output=True, text=True)

@@ -80,17 +80,20 @@ def test_render_is_deterministic_and_self_contained() -> None:
        args=st.lists(strings, max_size=4), exclude=st.lists(strings, max_size=3),
        path=st.sampled_from(["", "..", "sub dir/${x}", "a/b"]))
 def test_direct_writer_prints_what_to_nix_prints(env, args, exclude, path) -> None:
-    """render_cargo_nix prints the plan straight from the dataclasses (write_nix); it must
-    be the text of the documented route: to_nix(plan_to_nix_data(plan))."""
+    """render_cargo_nix prints plan parts (graphs, sources) straight from the dataclasses
+    (write_nix); it must be the text of the documented route: to_nix of the plan's JSON
+    data, path sources as Nix path expressions."""
     plan = small_plan(env=env, args=tuple(args))
     pkgs = dict(plan.packages)
     pkgs["app-0.1.0"] = dataclasses.replace(
         pkgs["app-0.1.0"], env=env,
         source=dataclasses.replace(pkgs["app-0.1.0"].source, path=path, exclude=tuple(exclude)))
     plan = dataclasses.replace(plan, packages=pkgs)
-    from nocargo_py.render import _path_as_nix, plan_to_nix_data
+    from nocargo_py.render import _path_as_nix
     from nocargo_py.render.nix import write_nix
-    assert write_nix(plan, indent=1, replace=_path_as_nix) == to_nix(plan_to_nix_data(plan), indent=1)
+    data = plan.to_data()
+    data["packages"]["app-0.1.0"]["source"]["path"] = nix_relative_path(path)
+    assert write_nix(plan, indent=1, replace=_path_as_nix) == to_nix(data, indent=1)
     assert write_nix(plan.to_data()) == to_nix(plan.to_data())
 
 
@@ -118,7 +121,8 @@ def test_attr_names_survive_the_nix_round_trip(value: dict[str, str]) -> None:
 @given(env=st.dictionaries(strings.filter(lambda k: k and "=" not in k), strings, max_size=4),
        args=st.lists(strings, max_size=4), exclude=st.lists(strings, max_size=3))
 def test_untrusted_plan_strings_reach_the_derivation_unchanged(tmp_path_factory, env, args, exclude) -> None:
-    """Render a whole Cargo.nix with hostile env/args and read them back from the unit."""
+    """Render a whole Cargo.nix with hostile env/args and read them back from the unit
+    as its builder does."""
     plan = small_plan(env=env, args=tuple(args))
     pkgs = dict(plan.packages)
     pkgs["app-0.1.0"] = dataclasses.replace(
@@ -126,6 +130,14 @@ def test_untrusted_plan_strings_reach_the_derivation_unchanged(tmp_path_factory,
     plan = dataclasses.replace(plan, packages=pkgs)
     d = tmp_path_factory.mktemp("render")
     (d / "Cargo.nix").write_text(render_cargo_nix(plan))
-    got = nix_eval(f"let c = import {d}/Cargo.nix {{ pkgs = import {HOST_PKGS} {{ }}; }}; "
-                   f'u = c.units."app-bin"; in {{ env = u.unitEnv; args = u.rustcArgs; }}')
-    assert got == {"env": env, "args": list(args)}
+    data = nix_eval(f"let c = import {d}/Cargo.nix {{ pkgs = import {HOST_PKGS} {{ }}; }}; "
+                    f'in c.units."app-bin".unitData')
+    # What the builder reads back from the unit's data (`eval` in nix/builder/common.sh).
+    proc = subprocess.run(["bash", "-c", 'eval "$1"; printf "%s\\0" "${#rustcArgs[@]}" '
+                           '"${rustcArgs[@]}" "${unitEnv[@]}"', "-", data],
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    words = proc.stdout.decode().split("\0")[:-1]
+    n = int(words[0])
+    assert words[1:1 + n] == list(args)
+    assert words[1 + n:] == [f"{k}={v}" for k, v in sorted(env.items())]

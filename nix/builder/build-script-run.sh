@@ -15,10 +15,9 @@ envArgs+=(
   "RUSTC=$rustcBin"
   "RUSTDOC=$rustdocBin"
 )
-encoded=""
-for i in "${!rustflags[@]}"; do
-  if (( i > 0 )); then encoded+=$'\x1f'; fi
-  encoded+=${rustflags[$i]}
+encoded="" sep=""
+for flag in "${rustflags[@]}" "${extraFlags[@]}"; do
+  encoded+=$sep$flag; sep=$'\x1f'
 done
 envArgs+=("CARGO_ENCODED_RUSTFLAGS=$encoded")
 

@@ -2,23 +2,30 @@
 # Reads the derivation's structured attributes (see nix/build-crate.nix) and defines the
 # helpers the per-kind scripts use. Needs only bash and coreutils.
 set -eu -o pipefail
+# What a unit's data may leave out (the empty value).
+pkgEnv=() unitEnv=() rustcArgs=() extraFlags=() overrideFlags=() depOutputs=() externNames=()
+linkSearchFrom=() linkArgKinds=() upliftFiles=() upliftDests=() rustflags=()
+linksPrefixes=() linksUnits=() allowedLinkArgKinds=() refs=()
+buildScriptRun="" linkLibs="" remapTo=""
 # shellcheck disable=SC1091
 source "${NIX_ATTRS_SH_FILE:-$NIX_BUILD_TOP/.attrs.sh}"
 out="${outputs[out]}"
 export PATH="$toolPath"
 shopt -s nullglob
+# The unit's static part, printed by nocargo-py as bash assignments (see
+# nocargo_py/render/units.py); `${refs[i]}` in it are output paths of other units.
+eval "${pkgData-}"
+eval "${unitData-}"
+unitId=$name pkgDescr="${pkgName-} v${pkgVersion-}" pkgSpec="${pkgName-}@${pkgVersion-}"
 
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # The environment of the tool we run (rustc, a build script, a test), as NAME=VALUE words
-# for `env`: the package's env, then the unit's (merged with override env by Nix); `env`
-# applies them in order, so the unit's value wins.
-envArgs=()
-if declare -p pkgEnv >/dev/null 2>&1; then
-  for k in "${!pkgEnv[@]}"; do envArgs+=("$k=${pkgEnv[$k]}"); done
-fi
-if declare -p unitEnv >/dev/null 2>&1; then
-  for k in "${!unitEnv[@]}"; do envArgs+=("$k=${unitEnv[$k]}"); done
+# for `env`: the package's env, then the unit's, then the override's; `env` applies them
+# in order, so the later value wins.
+envArgs=("${pkgEnv[@]}" "${unitEnv[@]}")
+if declare -p overrideEnv >/dev/null 2>&1; then
+  for k in "${!overrideEnv[@]}"; do envArgs+=("$k=${overrideEnv[$k]}"); done
 fi
 
 # Native inputs of overrides: make headers, libraries and pkg-config files findable.
@@ -39,7 +46,8 @@ read_lines() {
 }
 
 # The plan's dependency closure (unit ids) -> output paths, looked up in the
-# nix-support/closure files ("<unit id>\t<path>" lines) of the direct dependencies.
+# nix-support/closure files ("<unit id>\t<path>" lines) of the direct dependencies. Without
+# `closureIds` in the unit's data, the closure is every unit those files name (sorted).
 declare -A closureKnown=()
 closureDirs=()
 resolve_closure() {
@@ -47,6 +55,12 @@ resolve_closure() {
   for d in "${depOutputs[@]}"; do
     while IFS=$'\t' read -r id path; do closureKnown[$id]=$path; done < "$d/nix-support/closure"
   done
+  if ! declare -p closureIds >/dev/null 2>&1; then
+    closureIds=()
+    if (( ${#closureKnown[@]} > 0 )); then
+      mapfile -t closureIds < <(printf '%s\n' "${!closureKnown[@]}" | LC_ALL=C sort)
+    fi
+  fi
   for id in "${closureIds[@]}"; do
     [[ -n ${closureKnown[$id]+x} ]] || die "unit \`$unitId\`: dependency_closure names \`$id\`, which no direct dependency provides"
     closureDirs+=("${closureKnown[$id]}")
@@ -57,13 +71,17 @@ resolve_closure() {
 # line (crate root, -L dependency closure, --extern, build-script outputs) to the plan's
 # arguments, in cargo's order.
 compile() {
-  local outDir=$1 line kind value
-  local -a args=("${rustcArgs[@]}" "$srcRoot/$srcPath" --out-dir "$outDir")
+  local outDir=$1 line kind value i d file
+  local -a args=("${rustcArgs[@]}" "${extraFlags[@]}" "${overrideFlags[@]}" "$srcRoot/$srcPath" --out-dir "$outDir")
   local -a lines
   mkdir -p "$outDir"
   resolve_closure
   for line in "${closureDirs[@]}"; do args+=(-L "dependency=$line/lib"); done
-  for line in "${externs[@]}"; do args+=(--extern "$line"); done
+  for i in "${!externNames[@]}"; do
+    d=${depOutputs[$i]}
+    read -r file < "$d/nix-support/extern" || [[ -n $file ]]
+    args+=(--extern "${externNames[$i]}=$d/lib/$file")
+  done
   envArgs+=("CARGO_MANIFEST_DIR=$srcRoot" "CARGO_MANIFEST_PATH=$srcRoot/Cargo.toml")
   for d in "${linkSearchFrom[@]}"; do
     lines=(); read_lines "$d/nocargo/link-search" lines

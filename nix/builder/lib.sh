@@ -4,9 +4,11 @@
 compile "$out/lib"
 rm -f "$out/lib/"*.d
 uplift "$out/lib"
-# Tell dependents where this unit and its closure are (see resolve_closure).
+# Tell dependents where this unit and its closure are (see resolve_closure) and which
+# file they pass to --extern.
 mkdir -p "$out/nix-support"
 {
   printf '%s\t%s\n' "$unitId" "$out"
   for i in "${!closureIds[@]}"; do printf '%s\t%s\n' "${closureIds[$i]}" "${closureDirs[$i]}"; done
 } > "$out/nix-support/closure"
+printf '%s\n' "$externFile" > "$out/nix-support/extern"

@@ -8,12 +8,10 @@ mkdir -p "$out"
 envArgs+=("CARGO_MANIFEST_DIR=$srcRoot" "CARGO_MANIFEST_PATH=$srcRoot/Cargo.toml")
 layout=$NIX_BUILD_TOP/target/profile
 mkdir -p "$layout/deps"
-if declare -p unitEnv >/dev/null 2>&1; then
-  for k in "${!unitEnv[@]}"; do
-    if [[ $k == CARGO_BIN_EXE_* ]]; then ln -s "${unitEnv[$k]}" "$layout/${k#CARGO_BIN_EXE_}"; fi
-  done
-fi
-exe=$layout/deps/${testExe##*/}
-cp "$testExe" "$exe"
+for kv in "${unitEnv[@]}"; do
+  if [[ $kv == CARGO_BIN_EXE_*=* ]]; then k=${kv%%=*}; ln -s "${kv#*=}" "$layout/${k#CARGO_BIN_EXE_}"; fi
+done
+exe=$layout/deps/${executable##*/}
+cp "$testUnit/$executable" "$exe"
 cd "$srcRoot"
 env -- "${envArgs[@]}" "$exe" 2>&1 | tee "$out/test.log"

@@ -16,9 +16,10 @@ import jinja2
 
 from .. import __version__
 from ..plan import PathSource, Plan
-from .nix import nix_attr_name, nix_relative_path, nix_string, to_nix, write_nix
+from .nix import nix_attr_name, nix_relative_path, nix_string, write_nix
+from .units import UnitViews, package_data
 
-__all__ = ["render_cargo_nix", "plan_to_nix_data", "library_files", "NIX_LIBRARY_FILES"]
+__all__ = ["render_cargo_nix", "library_files", "NIX_LIBRARY_FILES"]
 
 #: library attribute name -> file under ``nix/`` (each file is one Nix expression).
 NIX_LIBRARY_FILES = {
@@ -51,20 +52,38 @@ def library_files() -> dict[str, str]:
     return files
 
 
-def plan_to_nix_data(plan: Plan) -> dict[str, Any]:
-    """The plan's JSON data with path sources turned into Nix path expressions."""
-    data = plan.to_data()
-    for key, pkg in plan.packages.items():
-        if isinstance(pkg.source, PathSource):
-            data["packages"][key]["source"]["path"] = nix_relative_path(pkg.source.path)
-    return data
-
-
 def _path_as_nix(obj: Any) -> Any:
     """For :func:`write_nix`: a path source's ``path`` becomes a Nix path expression."""
     if type(obj) is PathSource:
         return {"exclude": obj.exclude, "kind": obj.kind, "path": nix_relative_path(obj.path)}
     return None
+
+
+def _plan_nix(plan: Plan) -> str:
+    """The plan as the Nix library reads it (see :mod:`.units`)."""
+    out = ["{\n    host = ", nix_string(plan.host), ";\n    targets = ",
+           write_nix(plan.targets, indent=2), ";\n    packages = {\n"]
+    for key in sorted(plan.packages):
+        pkg = plan.packages[key]
+        out.append(f"      {nix_attr_name(key)} = {{ name = {nix_string(pkg.name)}; "
+                   f"version = {nix_string(pkg.version)}; root = {nix_string(pkg.root)}; "
+                   f"source = {write_nix(pkg.source, replace=_path_as_nix)}; "
+                   f"data = {nix_string(package_data(pkg))}; }};\n")
+    out.append("    };\n    units = {\n")
+    views = UnitViews(plan)
+    for uid in sorted(plan.units):
+        u = plan.units[uid]
+        v = views.view(u)
+        extra = "" if u.extra_rustc_flags else " extra = false;"
+        out.append(f"      {nix_attr_name(uid)} = {{ package = {nix_string(u.package)}; "
+                   f"kind = {nix_string(u.kind.value)}; deps = {_strings(v.deps)}; "
+                   f"refs = {_strings(v.refs)};{extra} data = {nix_string(v.data)}; }};\n")
+    out.append("    };\n  }")
+    return "".join(out)
+
+
+def _strings(values: tuple[str, ...]) -> str:
+    return "[ " + " ".join(nix_string(v) for v in values) + " ]" if values else "[ ]"
 
 
 @lru_cache(maxsize=1)
@@ -93,8 +112,7 @@ def render_cargo_nix(plan: Plan) -> str:
         plan_version=plan.version,
         targets_comment=", ".join(t.triple for t in plan.targets).replace("\n", " "),
         default_target=nix_string(plan.targets[0].triple),
-        # == to_nix(plan_to_nix_data(plan), indent=1), printed straight from the dataclasses
-        plan=write_nix(plan, indent=1, replace=_path_as_nix),
+        plan=_plan_nix(plan),
         nix_files=nix_files,
         name_file=NIX_LIBRARY_FILES,
         scripts=scripts,

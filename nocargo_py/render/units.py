@@ -1,0 +1,128 @@
+"""The plan as the Nix library reads it: per unit, one string of builder data.
+
+Nix evaluation cost is per unit and per value, so everything static about a unit (its
+rustc arguments, environment, extern names, uplifts...) is printed here, once, as bash
+assignments the builder ``eval``s (``data``). Nix only supplies store paths: the outputs
+of ``deps`` (the direct dependencies, the builder's ``depOutputs``) and of ``refs`` (the
+other units whose outputs the unit reads: build-script runs, the build script, binaries;
+the builder's ``refs`` array, which ``data`` points into as ``${refs[i]}``). A package's
+static part (``CARGO_PKG_*`` env, name and version) is one string too, shared by its
+units.
+
+What the builder can work out from the dependencies' outputs is left out: a lib unit
+records its ``extern_file`` and its dependency closure in its output, so a dependent's
+``--extern`` paths and ``-L dependency=`` closure come from there (the closure is printed
+only when it is not the transitive closure of the direct dependencies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from ..plan import PackagePlan, Plan, Unit, UnitKind
+from .bash import Ref, bash_array, bash_assign, bash_word
+
+__all__ = ["UnitView", "UnitViews", "package_data"]
+
+
+def _env_words(env: Mapping[str, str]) -> list[str]:
+    return [f"{k}={env[k]}" for k in sorted(env)]
+
+
+def package_data(pkg: PackagePlan) -> str:
+    """Bash assignments shared by every unit of ``pkg``: ``pkgEnv``, ``pkgName``, ``pkgVersion``."""
+    return "\n".join([bash_array("pkgEnv", _env_words(pkg.env)),
+                      bash_assign("pkgName", pkg.name), bash_assign("pkgVersion", pkg.version)])
+
+
+@dataclass(frozen=True)
+class UnitView:
+    """What the Nix library needs of one unit."""
+
+    deps: tuple[str, ...]  # direct dependencies (`depOutputs`), in `--extern` order
+    refs: tuple[str, ...]  # other units whose output paths `data` uses
+    data: str  # bash assignments
+
+
+class _Refs:
+    """Unit ids in first-use order, each one's position in the ``refs`` array."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def __call__(self, uid: str, suffix: str = "") -> Ref:
+        return Ref(self.ids.setdefault(uid, len(self.ids)), suffix)
+
+
+class UnitViews:
+    """:class:`UnitView` of every unit of a plan (closures of dependencies memoised)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self._units = plan.units
+        self._closure_sets: dict[str, frozenset[str]] = {}
+
+    def _closure_set(self, uid: str) -> frozenset[str]:
+        s = self._closure_sets.get(uid)
+        if s is None:
+            s = self._closure_sets[uid] = frozenset(self._units[uid].dependency_closure)
+        return s
+
+    def _derived_closure(self, unit: Unit) -> bool:
+        """Whether ``dependency_closure`` is what the builder derives: each direct
+        dependency and its own closure."""
+        closure = unit.dependency_closure
+        derived: set[str] = set()
+        for d in unit.deps:
+            derived.add(d.unit)
+            derived |= self._closure_set(d.unit)
+        return len(derived) == len(closure) and derived == self._closure_set(unit.id) \
+            and list(closure) == sorted(closure)
+
+    def view(self, unit: Unit) -> UnitView:
+        """The :class:`UnitView` of ``unit``."""
+        units = self._units
+        ref = _Refs()
+        lines: list[str] = []
+        words = [bash_word(w) for w in _env_words(unit.env)]
+        if unit.kind is UnitKind.BUILD_SCRIPT_RUN:
+            assert unit.build_script is not None
+            script = units[unit.build_script]
+            lines.append("buildScript=" + bash_word(ref(script.id, "/" + (script.executable or ""))))
+            if unit.rustflags:
+                lines.append(bash_array("rustflags", unit.rustflags))
+            if unit.links_deps:
+                lines.append(bash_array("linksPrefixes", [l.env_prefix for l in unit.links_deps]))
+                lines.append(bash_array("linksUnits", [ref(l.unit) for l in unit.links_deps]))
+            if unit.allowed_link_arg_kinds:
+                lines.append(bash_array("allowedLinkArgKinds", unit.allowed_link_arg_kinds))
+        else:
+            lines.append(bash_assign("srcPath", unit.src_path))
+            if unit.remap_to:
+                lines.append(bash_assign("remapTo", unit.remap_to))
+            lines.append(bash_array("rustcArgs", unit.args))
+            if not self._derived_closure(unit):
+                lines.append(bash_array("closureIds", unit.dependency_closure))
+            if unit.deps:
+                lines.append(bash_array("externNames", [d.extern_name for d in unit.deps]))
+            if unit.extern_file is not None:
+                lines.append(bash_assign("externFile", unit.extern_file))
+            if unit.build_script_run is not None:
+                lines.append("buildScriptRun=" + bash_word(ref(unit.build_script_run)))
+            if unit.link_search_from:
+                lines.append(bash_array("linkSearchFrom", [ref(u) for u in unit.link_search_from]))
+            if unit.link_libs:
+                lines.append("linkLibs=1")
+            if unit.link_arg_kinds:
+                lines.append(bash_array("linkArgKinds", unit.link_arg_kinds))
+            if unit.executable is not None:
+                lines.append(bash_assign("executable", unit.executable))
+            if unit.uplift:
+                lines.append(bash_array("upliftFiles", [u.file for u in unit.uplift]))
+                lines.append(bash_array("upliftDests", [u.dest for u in unit.uplift]))
+            for b in unit.bin_exes:
+                words.append(bash_word(ref(b.unit, "/" + (units[b.unit].executable or "")),
+                                       f"CARGO_BIN_EXE_{b.name}="))
+        if words:
+            lines.append("unitEnv=(" + " ".join(words) + ")")
+        return UnitView(tuple(d.unit for d in unit.deps), tuple(ref.ids), "\n".join(lines))
