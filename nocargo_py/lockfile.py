@@ -108,8 +108,10 @@ def _version_key(version: str) -> tuple:
         return (1, version)
 
 
+@functools.lru_cache(maxsize=None)
 def package_sort_key(pkg_id: PackageId) -> tuple:
-    """Cargo's ``PackageId`` order: name (bytes), version (SemVer), source (kind, URL)."""
+    """Cargo's ``PackageId`` order: name (bytes), version (SemVer), source (kind, URL);
+    memoised (lock files, resolvers and the unit graph sort by it over and over)."""
     return (pkg_id.name, _version_key(pkg_id.version), pkg_id.source.sort_key())
 
 

@@ -148,7 +148,7 @@ class SourceId:
         return h
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_hash", "_sort_key")}
 
     # -- constructors -------------------------------------------------------------------
     @classmethod
@@ -247,10 +247,15 @@ class SourceId:
         return self.to_lock_string(encode_query=False)
 
     def sort_key(self) -> tuple:
-        """Cargo's ``SourceId`` order: kind (git: by reference), then the canonical URL."""
-        ref = self.reference or GitReference.default()
-        ref_key = ref.sort_key() if self.kind is SourceKind.GIT else ()
-        return (self.kind.rank, ref_key, canonical_url(self.url))
+        """Cargo's ``SourceId`` order: kind (git: by reference), then the canonical URL
+        (computed once per object: every package-id sort and source comparison uses it)."""
+        key = self.__dict__.get("_sort_key")
+        if key is None:
+            ref = self.reference or GitReference.default()
+            ref_key = ref.sort_key() if self.kind is SourceKind.GIT else ()
+            key = (self.kind.rank, ref_key, canonical_url(self.url))
+            object.__setattr__(self, "_sort_key", key)
+        return key
 
     def __str__(self) -> str:  # pragma: no cover - convenience
         return self.to_lock_string()

@@ -12,7 +12,7 @@ Feature values (strings inside ``[features]`` lists) are parsed by
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Mapping, Sequence
 
@@ -80,6 +80,18 @@ class Dependency:
     artifact: tuple[str, ...] | None = None
     any_version: bool = False
 
+    def __hash__(self) -> int:
+        # The dataclass hash (every field), computed once: the version resolver keys its
+        # query memo by dependencies.
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash(tuple(getattr(self, f) for f in _DEPENDENCY_FIELDS))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
     @property
     def name_in_toml(self) -> str:
         return self.rename if self.rename is not None else self.name
@@ -88,6 +100,9 @@ class Dependency:
         """Does ``version`` satisfy the requirement (``any_version``: always; otherwise
         ``req`` with cargo's pre-release rule; an unparsable text never matches)?"""
         return self.any_version or _req_matches(self.req, version)
+
+
+_DEPENDENCY_FIELDS = tuple(f.name for f in fields(Dependency))
 
 
 @dataclass(frozen=True)

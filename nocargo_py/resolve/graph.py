@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from ..errors import NocargoError
+from ..lockfile import package_sort_key
 from ..package import Package, Target, TargetKind, Workspace
-from ..semver_req import Version
 from ..source import PackageId, SourceId
 from ..summary import DepKind, Dependency, Summary
 
@@ -44,14 +44,8 @@ __all__ = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
-def package_id_key(pkg_id: PackageId) -> tuple:
-    """Cargo's ``PackageId`` order: name, version (SemVer incl. build), source."""
-    try:
-        version: tuple = (0, Version.parse(pkg_id.version)._key)
-    except NocargoError:
-        version = (1, pkg_id.version)
-    return (pkg_id.name, version, pkg_id.source.sort_key())
+package_id_key = package_sort_key
+"""Cargo's ``PackageId`` order: name, version (SemVer incl. build), source (memoised)."""
 
 
 class CrateInfoLike(Protocol):

@@ -141,13 +141,15 @@ class Dep:
     req: VersionReq
     source: SourceId
     locked: Version | None = None
-    _hash: int = field(default=0, init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.decl, self.req, self.source, self.locked)))
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
 
     def __hash__(self) -> int:
-        return self._hash
+        # computed on first use: most dependencies are locked (replaced) before any look-up
+        h = self._hash
+        if h is None:
+            h = hash((self.decl, self.req, self.source, self.locked))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     @classmethod
     def from_dependency(cls, dep: Dependency) -> "Dep":
@@ -599,25 +601,28 @@ class PackageRegistry:
                 pair = entry
                 break
         package_id = pair[0] if pair is not None else summary.package_id
+        # the locked dependencies by name (a dependency can only match one of its name)
+        by_name: dict[str, list[PackageId]] = {}
+        for locked in pair[1] if pair is not None else ():
+            by_name.setdefault(locked.name, []).append(locked)
         deps: list[Dep] = []
         for decl in summary.dependencies:
-            deps.append(self._lock_dep(Dep.from_dependency(decl), pair))
+            deps.append(self._lock_dep(Dep.from_dependency(decl), by_name.get(decl.name, ())))
         return PackageSummary(package_id, tuple(deps), summary.features, summary.links,
                               summary.checksum)
 
-    def _lock_dep(self, dep: Dep, pair) -> Dep:
-        if pair is not None:
-            for locked in pair[1]:
-                if dep.matches_id(locked):
-                    hit = locked
-                elif dep.matches_ignoring_source(locked) and locked in self.patches_available.get(
-                        source_url_key(dep.source), ()):
-                    hit = locked
-                else:
-                    continue
-                if source_key(hit.source) == source_key(dep.source):
-                    return dep.lock_to(hit)
-                return dep.lock_version(parse_version(hit.version))
+    def _lock_dep(self, dep: Dep, locked_of_name: Sequence[PackageId]) -> Dep:
+        for locked in locked_of_name:
+            if dep.matches_id(locked):
+                hit = locked
+            elif dep.matches_ignoring_source(locked) and locked in self.patches_available.get(
+                    source_url_key(dep.source), ()):
+                hit = locked
+            else:
+                continue
+            if source_key(hit.source) == source_key(dep.source):
+                return dep.lock_to(hit)
+            return dep.lock_version(parse_version(hit.version))
         for pid, _ in self.locked.get((source_key(dep.source), dep.name), ()):
             if dep.matches_id(pid):
                 return dep.lock_to(pid)
