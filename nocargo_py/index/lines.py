@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any, Mapping
 
 from ..errors import NocargoError
@@ -221,9 +222,12 @@ class IndexFile:
 
 def _expect(cond: bool, what: str, name: str, vers: str, where: str) -> None:
     if not cond:
-        raise InvalidIndexEntry(
-            f"the index entry of `{name} v{vers}` is invalid: {what}",
-            notes=[f"in {where}"] if where else [])
+        raise _invalid(what, name, vers, where)
+
+
+def _invalid(what: str, name: str, vers: str, where: str) -> InvalidIndexEntry:
+    return InvalidIndexEntry(f"the index entry of `{name} v{vers}` is invalid: {what}",
+                             notes=[f"in {where}"] if where else [])
 
 
 def _str_list(value: Any) -> bool:
@@ -280,23 +284,27 @@ _KINDS = {"dev": DepKind.DEV, "build": DepKind.BUILD}
 
 
 def _dependency(d: Any, default: SourceId, name: str, vers: str, where: str) -> Dependency:
-    _expect(isinstance(d, dict), "a dependency is not an object", name, vers, where)
+    # runs for every dependency of every decoded line: messages are formatted only on failure
+    if not isinstance(d, dict):
+        raise _invalid("a dependency is not an object", name, vers, where)
     key, req = d.get("name"), d.get("req")
-    _expect(isinstance(key, str) and bool(key), "a dependency has no `name`", name, vers, where)
-    _expect(isinstance(req, str), f"dependency `{key}` has no `req`", name, vers, where)
+    if not (isinstance(key, str) and key):
+        raise _invalid("a dependency has no `name`", name, vers, where)
+    if not isinstance(req, str):
+        raise _invalid(f"dependency `{key}` has no `req`", name, vers, where)
     package = d.get("package")
-    _expect(package is None or isinstance(package, str),
-            f"dependency `{key}`: `package` is not a string", name, vers, where)
+    if not (package is None or isinstance(package, str)):
+        raise _invalid(f"dependency `{key}`: `package` is not a string", name, vers, where)
     features = d.get("features") or []
-    _expect(_str_list(features), f"dependency `{key}`: `features` is not a string list",
-            name, vers, where)
+    if not _str_list(features):
+        raise _invalid(f"dependency `{key}`: `features` is not a string list", name, vers, where)
     target = d.get("target")
-    _expect(target is None or isinstance(target, str),
-            f"dependency `{key}`: `target` is not a string", name, vers, where)
+    if not (target is None or isinstance(target, str)):
+        raise _invalid(f"dependency `{key}`: `target` is not a string", name, vers, where)
     kind = d.get("kind")
     registry = d.get("registry")
-    _expect(registry is None or isinstance(registry, str),
-            f"dependency `{key}`: `registry` is not a string", name, vers, where)
+    if not (registry is None or isinstance(registry, str)):
+        raise _invalid(f"dependency `{key}`: `registry` is not a string", name, vers, where)
     source = SourceId.for_registry(registry) if registry else default
     public = d.get("public")
     return Dependency(
@@ -309,7 +317,12 @@ def _dependency(d: Any, default: SourceId, name: str, vers: str, where: str) -> 
         optional=d.get("optional") is True,
         default_features=d.get("default_features", True) is not False,
         features=tuple(f for f in features if f),
-        registry=None if source.is_crates_io() else source.to_lock_string().removeprefix(
-            "registry+"),
+        registry=_registry_field(source),
         public=public if isinstance(public, bool) else None,
     )
+
+
+@lru_cache(maxsize=None)
+def _registry_field(source: SourceId) -> str | None:
+    """``Dependency.registry`` of a dependency looked up in ``source``."""
+    return None if source.is_crates_io() else source.to_lock_string().removeprefix("registry+")
