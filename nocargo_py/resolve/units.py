@@ -239,11 +239,6 @@ class Unit:
     serial: int = 0
 
     @functools.cached_property
-    def ident(self) -> tuple:
-        return _unit_ident(self.pkg, self.target, self.profile, self.kind, self.mode,
-                           self.features, self.dep_hash)
-
-    @functools.cached_property
     def sort_key(self) -> tuple:
         """Cargo's derived ``Ord`` on units (``dep_hash`` replaced by a stable stand-in)."""
         return (package_id_key(self.pkg.package_id), _target_key(self.target),
@@ -690,10 +685,26 @@ def _root_units(state: _State, ws: Workspace, explicit_kinds: list[str], explici
 def _rebuild_shared(state: _State, roots: list[Unit], to_host: str | None) -> UnitGraph:
     """Cargo's ``rebuild_unit_graph_shared`` / ``traverse_and_share``."""
     old_graph = state.unit_deps
-    old_idents = {u.ident for u in old_graph}
+    interner = state.interner
+    # every unit of the old graph was interned under its ident (the interner's keys)
+    old_idents = {ident for ident, u in interner.units.items() if u in old_graph}
     memo: dict[int, Unit] = {}
     new_graph: dict[Unit, list[UnitDep]] = {}
-    interner = state.interner
+    derived: dict[tuple[int, str], tuple[Profile, Profile]] = {}
+
+    def derive(profile: Profile, change: str) -> Profile:
+        """``profile`` with strip resolved to ``debuginfo`` / debuginfo finalized / off
+        (``change``), memoised per profile object."""
+        hit = derived.get((id(profile), change))
+        if hit is None or hit[0] is not profile:
+            if change == "strip":
+                new = replace(profile, strip=Strip("debuginfo", False))
+            elif change == "debuginfo":
+                new = replace(profile, debuginfo=profile.debuginfo.finalize())
+            else:
+                new = replace(profile, debuginfo=DebugInfo("0"))
+            hit = derived[(id(profile), change)] = (profile, new)
+        return hit[1]
 
     def traverse(unit: Unit, for_host: bool) -> Unit:
         hit = memo.get(id(unit))
@@ -710,15 +721,12 @@ def _rebuild_shared(state: _State, roots: list[Unit], to_host: str | None) -> Un
         if profile.strip.deferred:
             if (not profile.debuginfo.is_turned_on
                     and all(not d.unit.profile.debuginfo.is_turned_on for d in new_deps)):
-                profile = replace(profile, strip=Strip("debuginfo", False))
+                profile = derive(profile, "strip")
         if for_host and to_host is not None and profile.debuginfo.deferred:
-            canonical = profile.debuginfo.finalize()
-            probe = Unit(unit.pkg, unit.target, replace(profile, debuginfo=canonical), to_host,
-                         unit.mode, unit.features, unit.dep_hash)
-            if probe.ident in old_idents:
-                profile = replace(profile, debuginfo=canonical)
-            else:
-                profile = replace(profile, debuginfo=DebugInfo("0"))
+            canonical = derive(profile, "debuginfo")
+            probe = _unit_ident(unit.pkg, unit.target, canonical, to_host, unit.mode,
+                                unit.features, unit.dep_hash)
+            profile = canonical if probe in old_idents else derive(profile, "debuginfo-off")
         new_unit = interner.intern(unit.pkg, unit.target, profile, kind, unit.mode,
                                    unit.features, dep_hash)
         memo[id(unit)] = new_unit
