@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NocargoError
 from ..lockfile import Lockfile
@@ -30,9 +30,11 @@ from ..sources.crate_info import (
     CrateInfo, crate_info_from_package, load_crate_info, load_git_info, read_crate_file,
     store_crate_info, store_git_info,
 )
-from ..sources.git import GitFetchSpec
 from ..summary import DepKind
 from .sources import SourceProvider, crate_facts
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..sources.git import GitFetchSpec
 
 __all__ = ["CrateInfoStore", "load_resolved_graph", "is_path_only"]
 

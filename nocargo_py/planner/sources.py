@@ -23,7 +23,7 @@ import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 from ..errors import NocargoError
 from ..package import Package, Target, TargetKind, Workspace
@@ -32,7 +32,9 @@ from ..resolve.graph import ResolvedGraph, ResolvedPackage
 from ..semver_req import Version
 from ..source import PackageId
 from ..sources.crate_info import CrateInfo
-from ..sources.git import GitFetchSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..sources.git import GitFetchSpec
 
 __all__ = [
     "GENERATED_COMPANIONS",

@@ -18,7 +18,7 @@ import re
 import subprocess
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..errors import NocargoError
 from ..shell import Shell
@@ -114,10 +114,21 @@ class GitSources:
 
     def __init__(self, *, cache_root: Path | None = None, offline: bool = False,
                  shell: Shell | None = None) -> None:
-        from ..sources.git import GitSources as Fetcher
-
         self.offline = offline
-        self.fetcher = Fetcher(cache_root, offline=offline, shell=shell or Shell(verbosity=-1))
+        self._cache_root = cache_root
+        self._shell = shell
+        self._fetcher = None
+
+    @property
+    def fetcher(self) -> Any:
+        """The mirrors and checkouts (:class:`nocargo_py.sources.git.GitSources`), made on
+        first use: most workspaces have no git dependency."""
+        if self._fetcher is None:
+            from ..sources.git import GitSources as Fetcher
+
+            self._fetcher = Fetcher(self._cache_root, offline=self.offline,
+                                    shell=self._shell or Shell(verbosity=-1))
+        return self._fetcher
 
     def __call__(self, source: SourceId) -> GitPackageSource:
         commit = source.precise

@@ -13,18 +13,28 @@
 
 from __future__ import annotations
 
-from .crate_info import (
-    CrateInfo,
-    LibInfo,
-    crate_info_from_package,
-    load_crate_info,
-    load_git_info,
-    read_crate_file,
-    store_git_info,
-    vendor_crate_info,
-)
-from .download import CrateDownloader, CrateRequest, crate_requests, download_crates
-from .git import GitCheckout, GitFetchSpec, GitSources, find_package_in_checkout
+import importlib
+from typing import Any
+
+#: Where each name lives; a submodule is imported on first use of one of its names (an
+#: offline ``gen`` needs crate facts, but neither downloads nor git).
+_EXPORTS = {
+    **dict.fromkeys(("CrateInfo", "LibInfo", "crate_info_from_package", "load_crate_info",
+                     "load_git_info", "read_crate_file", "store_git_info",
+                     "vendor_crate_info"), "crate_info"),
+    **dict.fromkeys(("CrateDownloader", "CrateRequest", "crate_requests", "download_crates"),
+                    "download"),
+    **dict.fromkeys(("GitCheckout", "GitFetchSpec", "GitSources", "find_package_in_checkout"),
+                    "git"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
+
 
 __all__ = [
     "CrateDownloader",
