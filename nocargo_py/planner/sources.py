@@ -175,9 +175,10 @@ def path_excludes(pkg_dir: Path, ws: Workspace, nix_file: Path) -> tuple[str, ..
     """The ``exclude`` list of a local package's :class:`PathSource` (module docstring)."""
     excludes = {"target"}
     target_dir = ws.target_directory or (ws.root / "target")
+    real_dir = pkg_dir.resolve()
     for candidate in (target_dir,):
         try:
-            rel = Path(candidate).resolve().relative_to(pkg_dir.resolve())
+            rel = Path(candidate).resolve().relative_to(real_dir)
         except ValueError:
             continue
         if rel.as_posix() not in ("", "."):
@@ -186,7 +187,7 @@ def path_excludes(pkg_dir: Path, ws: Workspace, nix_file: Path) -> tuple[str, ..
     nix_dir = nix_file.parent
     for path in [nix_file, *(nix_dir / n for n in GENERATED_COMPANIONS), ws.lockfile_path()]:
         try:
-            rel = path.resolve().relative_to(pkg_dir.resolve())
+            rel = path.resolve().relative_to(real_dir)
         except ValueError:
             continue
         excludes.add(rel.as_posix())

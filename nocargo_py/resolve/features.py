@@ -36,6 +36,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 import sys
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping, Sequence
@@ -473,8 +474,8 @@ def _targeted_resolve(
     features: dict[PackageId, set[str]] = {}
     active_optional: dict[PackageId, set[str]] = {}
     roots: set[PackageId] = set()
-    queue: list[tuple[PackageId, tuple[FeatureValue, ...], bool, PackageId | None,
-                      Dependency | None]] = []
+    queue: deque[tuple[PackageId, tuple[FeatureValue, ...], bool, PackageId | None,
+                      Dependency | None]] = deque()
 
     for pid, cli in members:
         summary = graph.packages[pid].summary
@@ -488,7 +489,7 @@ def _targeted_resolve(
         queue.append((pid, tuple(values), True, None, None))
 
     while queue:
-        pid, values, is_root, parent, via = queue.pop(0)
+        pid, values, is_root, parent, via = queue.popleft()
         target = graph.packages[pid].summary
         requested = {v.feature for v in values if isinstance(v, FeatureRef)}
         if not is_root and pid in features and requested <= features[pid]:
