@@ -554,11 +554,14 @@ class Profiles:
         ``always_unwind``: cargo's ``PanicSetting::AlwaysUnwind`` (host units, tests);
         ``kind_triple``: the triple the unit is compiled for (``None`` = host).
         """
+        maker = self.makers[self.requested]
+        if maker.toml is None or maker.toml.package is None:
+            # no `package` overrides: one profile object for every package alike
+            pkg_id, is_member = None, False
         key = (pkg_id, is_member, is_local, for_host, always_unwind, kind_triple)
         known = self._memo.get(key)
         if known is not None:
             return known
-        maker = self.makers[self.requested]
         profile = maker.get(pkg_id, is_member, for_host, self.spec_matcher)
         changes: dict[str, Any] = {}
         if always_unwind:

@@ -25,7 +25,7 @@ from ..plan import Plan
 from ..profiles import Profiles
 from ..resolve.features import FeatureRequest, PackageSelection, resolve_features
 from ..resolve.graph import ResolvedGraph
-from ..resolve.units import Intent, build_unit_graph
+from ..resolve.units import Intent, UnitGraphCache, build_unit_graph
 from ..shell import Shell
 from .build import GraphInput, TargetInput, build_plan, envify
 from .settings import BuildSettings, load_build_settings
@@ -104,6 +104,7 @@ def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host:
                 no_default_features=options.no_default_features,
                 targets=(target,) if target is not None else (), dev_units=intent is Intent.TEST)
             res = resolve_features(graph, ws, request, platform_matches=matcher)
+            shared = UnitGraphCache(res, matcher)  # dev and release differ in profiles only
             for profile in ("dev", "release"):
                 name = profile if not (intent is Intent.TEST and profile == "dev") else "test"
                 profiles = Profiles.new(ws.profiles, name, host, config_profiles=config_profiles)
@@ -111,7 +112,7 @@ def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host:
                 ug = build_unit_graph(graph, ws, res, profiles, intent=intent,
                                       explicit_targets=target is not None,
                                       platform_matches=matcher,
-                                      tests_only=intent is Intent.TEST)
+                                      tests_only=intent is Intent.TEST, cache=shared)
                 used.update(u.pkg.package_id for u in ug.units)
                 gis[(intent, profile)] = GraphInput(ug, res, intent)
         inputs.append(TargetInput(

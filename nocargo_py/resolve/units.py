@@ -48,6 +48,7 @@ __all__ = [
     "UnitDep",
     "UnitFor",
     "UnitGraph",
+    "UnitGraphCache",
     "build_unit_graph",
 ]
 
@@ -324,10 +325,25 @@ class UnitGraph:
 # --------------------------------------------------------------------------------------
 
 
+class UnitGraphCache:
+    """What every unit graph of one feature resolution (and platform matcher) computes
+    alike, whatever the profile: the dependencies a unit keeps, the declarations behind
+    each resolve edge, extern crate names. Pass one to :func:`build_unit_graph` for the
+    dev and the release graph of a resolution."""
+
+    def __init__(self, res: FeatureResolution, matcher: PlatformMatcher | None) -> None:
+        self.res = res
+        self.matcher = matcher
+        self.deps: dict[tuple, list[tuple[PackageId, list[Dependency]]]] = {}
+        self.listed: dict[PackageId, dict[PackageId, tuple[Dependency, ...]]] = {}
+        self.extern: dict[tuple[PackageId, PackageId, int], tuple[str, str | None]] = {}
+        self.public: dict[tuple[PackageId, PackageId], bool] = {}
+
+
 class _State:
     def __init__(self, graph: ResolvedGraph, res: FeatureResolution, profiles: Profiles,
                  member_ids: set[PackageId], intent: Intent,
-                 matcher: PlatformMatcher | None) -> None:
+                 matcher: PlatformMatcher | None, cache: UnitGraphCache | None) -> None:
         self.graph = graph
         self.res = res
         self.profiles = profiles
@@ -338,7 +354,9 @@ class _State:
         self.unit_deps: dict[Unit, list[UnitDep]] = {}
         self.dev_edges: set[tuple[int, int]] = set()
         self._all_features_cache: dict[tuple[PackageId, bool, tuple], set[str]] = {}
-        self._listed_deps: dict[PackageId, dict[PackageId, tuple[Dependency, ...]]] = {}
+        if cache is None or cache.res is not res or cache.matcher is not matcher:
+            cache = UnitGraphCache(res, matcher)
+        self.cache = cache
 
     # -- helpers -------------------------------------------------------------------------
     def triple(self, kind: str | None) -> str:
@@ -369,15 +387,23 @@ class _State:
     def listed_deps(self, parent_id: PackageId, pkg_id: PackageId) -> tuple[Dependency, ...]:
         """The declared dependencies of ``parent_id`` that the resolve edge to ``pkg_id``
         came from (the first edge, as a scan of ``res.deps`` finds it), by lookup."""
-        table = self._listed_deps.get(parent_id)
+        table = self.cache.listed.get(parent_id)
         if table is None:
-            table = self._listed_deps[parent_id] = {}
+            table = self.cache.listed[parent_id] = {}
             for dep_id, deps in self.res.deps(parent_id):
                 table.setdefault(dep_id, deps)
         return table.get(pkg_id, ())
 
     def extern_crate_name(self, parent: ResolvedPackage, pkg: ResolvedPackage,
                           target: Target) -> tuple[str, str | None]:
+        key = (parent.package_id, pkg.package_id, id(target))
+        found = self.cache.extern.get(key)
+        if found is None:
+            found = self.cache.extern[key] = self._extern_crate_name(parent, pkg, target)
+        return found
+
+    def _extern_crate_name(self, parent: ResolvedPackage, pkg: ResolvedPackage,
+                           target: Target) -> tuple[str, str | None]:
         if parent.package_id == pkg.package_id:
             return target.crate_name, None
         listed = self.listed_deps(parent.package_id, pkg.package_id)
@@ -395,8 +421,13 @@ class _State:
         return name, dep_name
 
     def is_public(self, parent: ResolvedPackage, pkg: ResolvedPackage) -> bool:
-        deps = self.listed_deps(parent.package_id, pkg.package_id)
-        return any(d.kind is DepKind.NORMAL and d.public is True for d in deps)
+        key = (parent.package_id, pkg.package_id)
+        found = self.cache.public.get(key)
+        if found is None:
+            deps = self.listed_deps(*key)
+            found = self.cache.public[key] = any(d.kind is DepKind.NORMAL and d.public is True
+                                                 for d in deps)
+        return found
 
     # -- units ---------------------------------------------------------------------------
     def new_unit_dep(self, parent: Unit, pkg: ResolvedPackage, target: Target, unit_for: UnitFor,
@@ -415,15 +446,20 @@ class _State:
 
     def deps(self, unit: Unit, unit_for: UnitFor) -> list[tuple[PackageId, list[Dependency]]]:
         pid = unit.package_id
-        out = []
         is_build_script = _is_custom_build(unit.target)
+        with_dev = (unit.target.kind in (TargetKind.TEST, TargetKind.EXAMPLE)
+                    or unit.mode.is_any_test)
+        key = (pid, is_build_script, with_dev, unit.kind, unit_for.features_for)
+        out = self.cache.deps.get(key)
+        if out is not None:
+            return out
+        out = self.cache.deps[key] = []
         for dep_id, deps in self.res.deps(pid):
             kept = []
             for dep in deps:
                 if is_build_script != (dep.kind is DepKind.BUILD):
                     continue
-                if (dep.kind is DepKind.DEV and unit.target.kind not in (TargetKind.TEST, TargetKind.EXAMPLE)
-                        and not unit.mode.is_any_test):
+                if dep.kind is DepKind.DEV and not with_dev:
                     continue
                 if not self.platform_activated(dep, unit.kind):
                     continue
@@ -610,6 +646,7 @@ def build_unit_graph(
     explicit_targets: bool | None = None,
     platform_matches: PlatformMatcher | None = None,
     tests_only: bool = False,
+    cache: UnitGraphCache | None = None,
 ) -> UnitGraph:
     """Build cargo's unit graph for ``resolution`` (see the module docstring).
 
@@ -619,10 +656,14 @@ def build_unit_graph(
     ``explicit_targets``: whether ``--target`` was given (default: whether the resolution
     names targets other than the host). Without it, cargo builds for ``--target <host>``
     and then folds host-platform units into host units.
+
+    ``cache``: a :class:`UnitGraphCache` shared with other graphs of the same resolution
+    and ``platform_matches`` (used only if it is for them).
     """
     explicit = (resolution.requested_triples != (resolution.host,)
                 if explicit_targets is None else explicit_targets)
-    state = _State(graph, resolution, profiles, set(graph.members), intent, platform_matches)
+    state = _State(graph, resolution, profiles, set(graph.members), intent, platform_matches,
+                   cache)
     state.tests_only = tests_only
     if intent is Intent.TEST:
         for pid in resolution.to_build:
