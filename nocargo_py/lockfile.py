@@ -247,6 +247,8 @@ class Lockfile:
             elif pkg.version in by_version:
                 source = by_version[pkg.version]
             mapping[pkg.id] = PackageId(pkg.name, pkg.version, source) if source else None
+        if not mapping:
+            return self  # nothing source-less (e.g. bound already)
 
         def remap(pid: PackageId) -> PackageId | None:
             return mapping.get(pid, pid)
