@@ -11,7 +11,7 @@
 # copies the attribute set twice more per unit). The dependency closure is resolved by
 # the builder through the direct dependencies' outputs (each lib output lists its own in
 # nix-support/closure), so a unit's inputs stay O(direct deps), not O(closure).
-{ core, scripts, toolPath, inputPath, extraRustcFlags, plan, sourceRoots, overrides, units }:
+{ core, scripts, toolPath, inputPath, extraRustcFlags, plan, sources, overrides, units }:
 let
   inherit (core) system;
   builder = "${core.bash}/bin/bash";
@@ -30,7 +30,7 @@ let
     args = scriptArgs.${u.kind};
     __structuredAttrs = true;
     toolPath = if ov == null then toolPath else toolPath + inputPath ov;
-    srcRoot = sourceRoots.${u.package};
+    src = sources.${u.package};
     pkgData = plan.packages.${u.package}.data;
     unitData = u.data;
     depOutputs = map out u.deps;

@@ -1,14 +1,11 @@
-# Sources: where a package's files come from. Returns the package root (a store path
-# string) for one `plan.packages` entry. Registry tarballs are fixed-output downloads
-# (`<nix/fetchurl.nix>`, no nixpkgs) unpacked by a tiny derivation; git sources use
-# `builtins.fetchGit`; path sources `builtins.path` under a fixed name, filtered, so the
-# store path depends only on the contents (two checkouts give the same derivations).
-{ core, scripts }:
+# Sources: where a package's files come from, for one `plan.packages` entry. Registry
+# packages: the `.crate` tarball, a fixed-output download (`builtin:fetchurl`, no
+# nixpkgs), unpacked by a unit of the package into its own output, where the package's
+# other units read it (no derivation just to unpack; see nocargo_py/render/units.py and
+# nix/builder/common.sh). Git and path sources: the package root, from `builtins.fetchGit`,
+# or `builtins.path` under a fixed name, filtered, so the store path depends only on the
+# contents (two checkouts give the same derivations).
 let
-  # Shared by every registry package (evaluated once, not per package).
-  unpackBuilder = "${core.bash}/bin/bash";
-  unpackArgs = [ "-e" scripts.unpack ];
-  unpackPath = "${core.coreutils}/bin:${core.gnutar}/bin:${core.gzip}/bin";
   impureEnvVars = [ "http_proxy" "https_proxy" "ftp_proxy" "all_proxy" "no_proxy" ];
 in
 key: pkg:
@@ -16,39 +13,27 @@ let
   s = pkg.source;
   sub = if pkg.root == "" then "" else "/${pkg.root}";
 
-  registry =
-    let
-      # Named `<name>-<version>.crate` like cargo's (and nocargo-py's) download cache, so a
-      # cached file added with `nix-store --add-fixed sha256 <file>` is this very store path
-      # and the build needs no network (the plan key may carry a hash suffix; the name never).
-      # Exactly the derivation `import <nix/fetchurl.nix> { url; sha256; name; }` makes
-      # (the same .drv with Nix 2.8's corepkgs; being fixed-output, its output path depends
-      # only on name and hash with any Nix), without that function's defaults and the
-      # `derivation` wrapper's copies: called per package, this is evaluation time.
-      tarball = (derivationStrict {
-        name = "${pkg.name}-${pkg.version}.crate";
-        builder = "builtin:fetchurl";
-        system = "builtin";
-        url = s.url;
-        urls = [ s.url ];
-        outputHash = s.sha256;
-        outputHashAlgo = "sha256";
-        outputHashMode = "flat";
-        executable = false;
-        unpack = false;
-        preferLocalBuild = true;
-        inherit impureEnvVars;
-      }).out;
-      unpacked = (derivationStrict {
-        name = "${key}-source";
-        inherit (core) system;
-        builder = unpackBuilder;
-        args = unpackArgs;
-        __structuredAttrs = true;
-        toolPath = unpackPath;
-        inherit tarball;
-      }).out;
-    in "${unpacked}${sub}";
+  # Named `<name>-<version>.crate` like cargo's (and nocargo-py's) download cache, so a
+  # cached file added with `nix-store --add-fixed sha256 <file>` is this very store path
+  # and the build needs no network (the plan key may carry a hash suffix; the name never).
+  # Exactly the derivation `import <nix/fetchurl.nix> { url; sha256; name; }` makes
+  # (the same .drv with Nix 2.8's corepkgs; being fixed-output, its output path depends
+  # only on name and hash with any Nix), without that function's defaults and the
+  # `derivation` wrapper's copies: called per package, this is evaluation time.
+  registry = (derivationStrict {
+    name = "${pkg.name}-${pkg.version}.crate";
+    builder = "builtin:fetchurl";
+    system = "builtin";
+    url = s.url;
+    urls = [ s.url ];
+    outputHash = s.sha256;
+    outputHashAlgo = "sha256";
+    outputHashMode = "flat";
+    executable = false;
+    unpack = false;
+    preferLocalBuild = true;
+    inherit impureEnvVars;
+  }).out;
 
   git = "${builtins.fetchGit ({ url = s.url; rev = s.rev; submodules = s.submodules; allRefs = true; }
     // (if s.ref == null then { } else { ref = s.ref; }))}${sub}";

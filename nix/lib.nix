@@ -28,7 +28,7 @@ let
     (removeAttrs library.scripts [ "common" ]);
 
   # PATH of every unit: the toolchain and the C compiler/linker (overrides add more).
-  toolPath = concatStringsSep ":" (map (p: "${p}/bin") [ core.coreutils core.bash core.cc rustc ]);
+  toolPath = concatStringsSep ":" (map (p: "${p}/bin") [ core.coreutils core.bash core.gnutar core.gzip core.cc rustc ]);
 
   # Extra PATH entries from a package's override (native inputs).
   inputPath = ov: if ov == null then "" else
@@ -50,10 +50,10 @@ let
     else if length fs == 0 then null else foldl' (acc: f: acc // f acc) base fs;
   overrides = mapAttrs (key: overrideFor) plan.packages;
 
-  sourceRoots = mapAttrs (library.fetch { inherit core scripts; }) plan.packages;
+  sources = mapAttrs library.fetch plan.packages;
 
   allUnits = mapAttrs (library.buildUnit {
-    inherit core scripts toolPath inputPath extraRustcFlags plan sourceRoots overrides;
+    inherit core scripts toolPath inputPath extraRustcFlags plan sources overrides;
     units = allUnits;
   }) plan.units;
 

@@ -17,6 +17,16 @@ shopt -s nullglob
 eval "${pkgData-}"
 eval "${unitData-}"
 unitId=$name pkgDescr="${pkgName-} v${pkgVersion-}" pkgSpec="${pkgName-}@${pkgVersion-}"
+# The package root: `src` (a path or git source), or a registry `.crate` (`src`) unpacked
+# into `$out/src` by this unit (`unpackRoot`), or the `srcRoot` in the output of the unit
+# of the package that did (the data says which).
+if [[ -n ${unpackRoot+x} ]]; then
+  mkdir -p "$out/src"
+  tar -xzf "$src" -C "$out/src" --no-same-owner
+  srcRoot=$out/src${unpackRoot:+/$unpackRoot}
+elif [[ -z ${srcRoot+x} ]]; then
+  srcRoot=${src-}
+fi
 
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

@@ -38,7 +38,6 @@ BUILDER_SCRIPTS = {
     "build-script-run": "build-script-run.sh",
     "test-run": "test-run.sh",
     "member": "member.sh",
-    "unpack": "unpack.sh",
 }
 
 

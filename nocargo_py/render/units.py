@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from ..plan import PackagePlan, Plan, Unit, UnitKind
+from ..plan import PackagePlan, Plan, RegistrySource, Unit, UnitKind
 from .bash import Ref, bash_array, bash_assign, bash_word
 
 __all__ = ["UnitView", "UnitViews", "package_data"]
@@ -60,6 +60,7 @@ class UnitViews:
 
     def __init__(self, plan: Plan) -> None:
         self._units = plan.units
+        self._packages = plan.packages
         self._closure_sets: dict[str, frozenset[str]] = {}
 
     def _closure_set(self, uid: str) -> frozenset[str]:
@@ -79,11 +80,47 @@ class UnitViews:
         return len(derived) == len(closure) and derived == self._closure_set(unit.id) \
             and list(closure) == sorted(closure)
 
+    def _source_owner(self, unit: Unit) -> Unit:
+        """The unit whose output holds the unpacked ``.crate`` that ``unit`` reads: that of
+        its build script (which every other unit of the package needs anyway), else that
+        of a library of its own package it depends on, else itself. Always ``unit`` or a
+        unit it depends on, so the sources are there when it is built."""
+        units = self._units
+        if unit.kind is UnitKind.BUILD_SCRIPT_RUN and unit.build_script is not None:
+            return self._source_owner(units[unit.build_script])
+        if unit.build_script_run is not None:
+            script = units[unit.build_script_run].build_script
+            if script is not None:
+                return self._source_owner(units[script])
+        for d in unit.deps:
+            dep = units[d.unit]
+            if dep.package == unit.package:
+                return self._source_owner(dep)
+        return unit
+
+    def _source(self, unit: Unit, ref: _Refs) -> str | None:
+        """How the builder finds the package root of a registry package: unpack the
+        ``.crate`` into ``$out/src`` (``unpackRoot``), or in the output of the unit that
+        did (``srcRoot``). So there is no derivation per package just to unpack it, and the
+        root is a store path that stays valid for dependents (a build script's
+        ``rustc-link-search`` into its sources, ``include`` metadata). ``None``: the ``src``
+        Nix passes is the root (path and git sources)."""
+        pkg = self._packages[unit.package]
+        if not isinstance(pkg.source, RegistrySource):
+            return None
+        owner = self._source_owner(unit)
+        if owner is unit:
+            return bash_assign("unpackRoot", pkg.root)
+        return "srcRoot=" + bash_word(ref(owner.id, f"/src/{pkg.root}" if pkg.root else "/src"))
+
     def view(self, unit: Unit) -> UnitView:
         """The :class:`UnitView` of ``unit``."""
         units = self._units
         ref = _Refs()
         lines: list[str] = []
+        source = self._source(unit, ref)
+        if source is not None:
+            lines.append(source)
         words = [bash_word(w) for w in _env_words(unit.env)]
         if unit.kind is UnitKind.BUILD_SCRIPT_RUN:
             assert unit.build_script is not None
