@@ -14,9 +14,9 @@
 { core, scripts, toolPath, inputPath, extraRustcFlags, plan, sources, overrides, units }:
 let
   inherit (core) system;
-  builder = "${core.bash}/bin/bash";
-  rustcBin = "${core.rustc}/bin/rustc";
-  rustdocBin = "${core.rustc}/bin/rustdoc";
+  builder = "${toolPath}/bash";
+  rustcBin = "${toolPath}/rustc";
+  rustdocBin = "${toolPath}/rustdoc";
   scriptArgs = builtins.mapAttrs (kind: script: [ "-e" script ]) scripts;
   out = id: units.${id}.outPath;
   noExtra = extraRustcFlags == [ ];

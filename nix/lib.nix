@@ -27,8 +27,19 @@ let
   scripts = mapAttrs (name: text: builtins.toFile "nocargo-${name}.sh" (library.scripts.common + text))
     (removeAttrs library.scripts [ "common" ]);
 
-  # PATH of every unit: the toolchain and the C compiler/linker (overrides add more).
-  toolPath = concatStringsSep ":" (map (p: "${p}/bin") [ core.coreutils core.bash core.gnutar core.gzip core.cc rustc ]);
+  # The programs of every unit (the toolchain, the C compiler/linker, what the builders
+  # use), linked into one store path in the order of a PATH (overrides add more to PATH):
+  # one input per unit instead of six, which evaluation pays for in every derivation.
+  tools = derivation {
+    name = "nocargo-tools";
+    inherit (core) system;
+    builder = "${core.bash}/bin/bash";
+    args = [ "-e" scripts.tools ];
+    __structuredAttrs = true;
+    toolPath = "${core.coreutils}/bin";
+    paths = [ core.coreutils core.bash core.gnutar core.gzip core.cc rustc ];
+  };
+  toolPath = "${tools}/bin";
 
   # Extra PATH entries from a package's override (native inputs).
   inputPath = ov: if ov == null then "" else
@@ -63,7 +74,7 @@ let
   collect = name: parts: derivation {
     inherit name;
     inherit (core) system;
-    builder = "${core.bash}/bin/bash";
+    builder = "${toolPath}/bash";
     args = [ "-e" scripts.member ];
     __structuredAttrs = true;
     inherit toolPath parts;

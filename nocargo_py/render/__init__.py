@@ -38,6 +38,7 @@ BUILDER_SCRIPTS = {
     "build-script-run": "build-script-run.sh",
     "test-run": "test-run.sh",
     "member": "member.sh",
+    "tools": "tools.sh",
 }
 
 
