@@ -593,7 +593,8 @@ def build_plan(ws: Workspace, facts: Mapping[PackageId, PackageFacts],
     ``trace`` (a dict), ``trace["invocations"][(triple, profile, "build"|"test")]`` gets the
     ids of every unit cargo's invocation would compile or run, ``trace["units"]`` all
     planned units and ``trace["packages"]`` all packages, for differential tests against
-    ``cargo -v``."""
+    ``cargo -v``. Not validated here: its consumers (``render_cargo_nix``, ``plan``'s
+    output) call :meth:`Plan.validate` themselves."""
     builder = _PlanBuilder(facts)
     invocations: dict[tuple[str, str, str], tuple[str, ...]] = {}
     target_plans: list[TargetPlan] = []
@@ -629,4 +630,4 @@ def build_plan(ws: Workspace, facts: Mapping[PackageId, PackageFacts],
     packages = {f.key: f.plan for f in facts.values() if f.key in keys}
     plan = Plan(host=host, targets=tuple(target_plans),
                 packages=dict(sorted(packages.items())), units=units)
-    return plan.validate()
+    return plan

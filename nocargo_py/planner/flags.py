@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 from ..errors import NocargoError
 from ..package import Target, TargetKind
 from ..profiles import Profile
+from ..resolve.units import CompileMode
 
 __all__ = [
     "LtoKind",
@@ -65,8 +66,6 @@ def _lto_when_needs_object(crate_types: tuple[str, ...]) -> Lto:
 
 
 def _rustc_crate_types(unit: Any) -> tuple[str, ...]:
-    from ..resolve.units import CompileMode
-
     if unit.mode in (CompileMode.TEST, CompileMode.DOCTEST):
         return ("bin",)
     target = unit.target
