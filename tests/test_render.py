@@ -13,7 +13,9 @@ from hypothesis import given, strategies as st
 
 from nocargo_py.errors import NocargoError
 from nocargo_py.render import library_files, render_cargo_nix
+from nocargo_py.render.bash import Ref, bash_array
 from nocargo_py.render.nix import nix_attr_name, nix_relative_path, nix_string, to_nix
+from nocargo_py.render.units import UnitViews
 
 from test_plan import small_plan
 
@@ -95,6 +97,23 @@ def test_direct_writer_prints_what_to_nix_prints(env, args, exclude, path) -> No
     data["packages"]["app-0.1.0"]["source"]["path"] = nix_relative_path(path)
     assert write_nix(plan, indent=1, replace=_path_as_nix) == to_nix(data, indent=1)
     assert write_nix(plan.to_data()) == to_nix(plan.to_data())
+
+
+@given(st.lists(strings, max_size=6), strings)
+def test_bash_words_read_back_exactly(values: list[str], suffix: str) -> None:
+    """What the builder `eval`s gives back every string, and output paths at their index."""
+    text = bash_array("a", [*values, Ref(1, suffix)])
+    proc = subprocess.run(["bash", "-c", 'refs=(/r0 "/r 1"); eval "$1"; printf "%s\\0" "${a[@]}"',
+                           "-", text], capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode().split("\0")[:-1] == [*values, "/r 1" + suffix]
+
+
+def test_closure_is_printed_only_when_the_builder_cannot_derive_it() -> None:
+    derived = small_plan()  # app-bin: closure = its one dependency
+    assert "closureIds" not in UnitViews(derived).view(derived.units["app-bin"]).data
+    odd = small_plan(deps=())  # the same closure without the dependency
+    assert "closureIds=(dep-1.0.0-lib)" in UnitViews(odd).view(odd.units["app-bin"]).data
 
 
 def test_render_validates_the_plan() -> None:
