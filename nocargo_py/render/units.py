@@ -111,7 +111,7 @@ class UnitViews:
         owner = self._source_owner(unit)
         if owner is unit:
             return bash_assign("unpackRoot", pkg.root)
-        return "srcRoot=" + bash_word(ref(owner.id, f"/src/{pkg.root}" if pkg.root else "/src"))
+        return bash_assign("srcRoot", ref(owner.id, f"/src/{pkg.root}" if pkg.root else "/src"))
 
     def view(self, unit: Unit) -> UnitView:
         """The :class:`UnitView` of ``unit``."""
@@ -125,7 +125,7 @@ class UnitViews:
         if unit.kind is UnitKind.BUILD_SCRIPT_RUN:
             assert unit.build_script is not None
             script = units[unit.build_script]
-            lines.append("buildScript=" + bash_word(ref(script.id, "/" + (script.executable or ""))))
+            lines.append(bash_assign("buildScript", ref(script.id, "/" + (script.executable or ""))))
             if unit.rustflags:
                 lines.append(bash_array("rustflags", unit.rustflags))
             if unit.links_deps:
@@ -145,7 +145,7 @@ class UnitViews:
             if unit.extern_file is not None:
                 lines.append(bash_assign("externFile", unit.extern_file))
             if unit.build_script_run is not None:
-                lines.append("buildScriptRun=" + bash_word(ref(unit.build_script_run)))
+                lines.append(bash_assign("buildScriptRun", ref(unit.build_script_run)))
             if unit.link_search_from:
                 lines.append(bash_array("linkSearchFrom", [ref(u) for u in unit.link_search_from]))
             if unit.link_libs:
