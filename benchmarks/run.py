@@ -379,7 +379,8 @@ def print_eval(rows: list[EvalRow], runs: int) -> None:
     print(f"\n`nix-instantiate` of `builtins.attrValues (import Cargo.nix {{ pkgs = host-pkgs; }})"
           f".units` (default target, release) into a scratch store, after a warm-up run; floor: "
           f"`builtins.genList` of as many trivial `derivation`s; median of {runs}, interleaved; "
-          "drvs = derivations in the units' closure (units + fetch + unpack + host tools); "
+          "drvs = derivations in the units' closure (units + `.crate` fetches + nocargo-tools + "
+          "host tools); "
           "floor(drvs): as many trivial derivations as that (the per-derivation cost).")
 
 
