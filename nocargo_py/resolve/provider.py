@@ -294,6 +294,11 @@ class PackageSummary:
     def name(self) -> str:
         return self.package_id.name
 
+    @functools.cached_property
+    def optional_dep_names(self) -> frozenset[str]:
+        """TOML names of the optional dependencies (asked for every ``dep/feat`` value)."""
+        return frozenset(d.name_in_toml for d in self.dependencies if d.optional)
+
 
 # --------------------------------------------------------------------------------------
 # sources

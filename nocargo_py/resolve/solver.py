@@ -555,8 +555,7 @@ class _Requirements:
         self.features: set[str] = set()
 
     def require_dep_feature(self, package: str, feat: str, weak: bool) -> None:
-        if not weak and any(d.name_in_toml == package and d.optional
-                            for d in self.summary.dependencies):
+        if not weak and package in self.summary.optional_dep_names:
             if package in self.summary.features:
                 self.require_feature(package)
         self.deps.setdefault(package, set()).add(feat)
