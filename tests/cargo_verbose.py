@@ -41,7 +41,7 @@ __all__ = ["CargoRun", "cargo_side", "cargo_vv", "compare", "plan_side", "script
 _RUNNING = re.compile(r"^\s+Running `(.*)$")
 _ENV_WORD = re.compile(r"^[A-Za-z_][^=/\s]*=")
 _DROP_RUSTC_ENV = {"CARGO", "CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "LD_LIBRARY_PATH",
-                   "CARGO_MAKEFLAGS", "CARGO_RUSTC_CURRENT_DIR", "CARGO_TARGET_TMPDIR",
+                   "CARGO_MAKEFLAGS", "CARGO_RUSTC_CURRENT_DIR",
                    "DYLD_FALLBACK_LIBRARY_PATH"}
 _DROP_RUN_ENV = _DROP_RUSTC_ENV | {"OUT_DIR", "RUSTC", "RUSTDOC", "RUSTC_WRAPPER",
                                    "RUSTC_WORKSPACE_WRAPPER"}
@@ -220,7 +220,7 @@ def _cargo_rustc(env: dict[str, str], args: list[str], cwd: Path,
     for k, v in env.items():
         if k in _DROP_RUSTC_ENV or k in script_env:
             continue
-        if k == "OUT_DIR" or k.startswith("CARGO_BIN_EXE_"):
+        if k in ("OUT_DIR", "CARGO_TARGET_TMPDIR") or k.startswith("CARGO_BIN_EXE_"):
             v = "*"
         norm_env[k] = v
     return {"kind": "rustc", "args": out, "externs": externs, "src": Path(rel).as_posix(),
@@ -300,7 +300,8 @@ def plan_side(trace: dict, invocation: tuple[str, str, str]) -> list[dict]:
             env["OUT_DIR"] = "*"
         for b in u.bin_exes:
             env[f"CARGO_BIN_EXE_{b.name}"] = "*"
-        env = {k: "*" if k.startswith("CARGO_BIN_EXE_") else v for k, v in env.items()}
+        env = {k: "*" if k.startswith("CARGO_BIN_EXE_") or k == "CARGO_TARGET_TMPDIR" else v
+               for k, v in env.items()}
         out.append({"kind": "rustc", "args": args, "externs": [d.extern_name for d in u.deps],
                     "src": u.src_path, "env": dict(sorted(env.items()))})
     return out

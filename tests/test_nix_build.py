@@ -182,6 +182,7 @@ def test_tests_attribute_runs_lib_bin_and_integration_tests(ws: Path) -> None:
     assert "test runs_the_binary ... ok" in joined
     assert "test dev_dependency_and_link_arg_tests ... ok" in joined
     assert "test binary_next_to_the_test_directory ... ok" in joined  # cargo's layout
+    assert "test target_tmpdir_is_writable ... ok" in joined
 
 
 def test_same_drv_paths_from_two_checkouts(ws: Path, tmp_path: Path) -> None:

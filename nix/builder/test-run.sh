@@ -10,6 +10,7 @@ layout=$NIX_BUILD_TOP/target/profile
 mkdir -p "$layout/deps"
 for kv in "${unitEnv[@]}"; do
   if [[ $kv == CARGO_BIN_EXE_*=* ]]; then k=${kv%%=*}; ln -s "${kv#*=}" "$layout/${k#CARGO_BIN_EXE_}"; fi
+  if [[ $kv == CARGO_TARGET_TMPDIR=* ]]; then mkdir -p "${kv#*=}"; fi
 done
 exe=$layout/deps/${executable##*/}
 cp "$testUnit/$executable" "$exe"

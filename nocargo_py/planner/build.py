@@ -48,6 +48,9 @@ __all__ = ["GraphInput", "TargetInput", "build_plan", "envify"]
 _META = "@@NOCARGO_META@@"
 _EXTRA = "@@NOCARGO_EXTRA@@"
 _ID = "@@NOCARGO_ID@@"
+#: ``CARGO_TARGET_TMPDIR`` of integration tests and benches (cargo: ``<target-dir>/tmp``),
+#: baked in at compile time; ``nix/builder/test-run.sh`` creates it before running a test.
+TARGET_TMPDIR = "/tmp/nocargo-target-tmp"
 
 
 def envify(s: str) -> str:
@@ -428,6 +431,9 @@ class _GraphPlanner:
             for t in facts.targets:
                 if t.kind is TargetKind.BIN and t.name not in built:
                     env[f"CARGO_BIN_EXE_{t.name}"] = f"/nocargo-not-built/{t.name}"
+            # cargo's `<target-dir>/tmp`, free for the tests to use; the test runner
+            # creates it (a build's /tmp is its own inside Nix's sandbox)
+            env["CARGO_TARGET_TMPDIR"] = TARGET_TMPDIR
         self._config_env(env, facts)
 
         # outputs
