@@ -100,6 +100,11 @@ def check(ws_dir: Path, tmp: Path, *, test: bool, release: bool, features=(), pa
         event("both rejected: " + re.sub(r"^\S*Cargo.toml:\d+:\d+, ", "", str(err).split("\n")[0])[:70])
         return
     if run.error is not None:
+        if "panicked at" in run.error:
+            # cargo's own bug (seen: `-p` of a path package outside the workspace that is
+            # only a build-dependency panics in its feature resolver): no oracle here
+            event("cargo panicked")
+            return
         if "could not compile" in run.error or "failed to run custom build" in run.error:
             pytest.fail(f"fixture does not compile:\n{run.error[-3000:]}")
         pytest.fail(f"cargo failed where we planned:\n{run.error[-3000:]}")
