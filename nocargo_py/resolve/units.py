@@ -219,12 +219,6 @@ def target_json(target: Target) -> dict:
 # --------------------------------------------------------------------------------------
 
 
-def _unit_ident(pkg: ResolvedPackage, target: Target, profile: Profile, kind: str | None,
-                mode: CompileMode, features: tuple[str, ...], dep_hash: tuple | None) -> tuple:
-    """What cargo compares for unit identity (profiles compare without name/markers)."""
-    return (pkg.package_id, target, profile.comparable(), kind, mode, features, dep_hash)
-
-
 @dataclass(frozen=True, eq=False)
 class Unit:
     """One unit. Units are interned (:class:`_Interner`): equal units are the same object,
@@ -280,10 +274,28 @@ class _Interner:
     def __init__(self) -> None:
         self.units: dict[tuple, Unit] = {}
         self.counter = itertools.count(1)
+        # targets and profiles (by value) as small numbers, memoised per object: an
+        # ident is hashed on every look-up, and theirs are dataclass hashes over every field
+        self._tokens: dict[object, int] = {}
+        self._by_object: dict[int, tuple[object, int]] = {}
+
+    def _token(self, obj: object, value: object) -> int:
+        hit = self._by_object.get(id(obj))
+        if hit is None or hit[0] is not obj:
+            token = self._tokens.setdefault(value, len(self._tokens))
+            hit = self._by_object[id(obj)] = (obj, token)
+        return hit[1]
+
+    def ident(self, pkg: ResolvedPackage, target: Target, profile: Profile, kind: str | None,
+              mode: CompileMode, features: tuple[str, ...], dep_hash: tuple | None) -> tuple:
+        """What cargo compares for unit identity (profiles compare without name/markers)."""
+        return (pkg.package_id, self._token(target, target),
+                self._token(profile, ("profile", profile.comparable())), kind, mode, features,
+                dep_hash)
 
     def intern(self, pkg: ResolvedPackage, target: Target, profile: Profile, kind: str | None,
                mode: CompileMode, features: tuple[str, ...], dep_hash: tuple | None = None) -> Unit:
-        key = _unit_ident(pkg, target, profile, kind, mode, features, dep_hash)
+        key = self.ident(pkg, target, profile, kind, mode, features, dep_hash)
         found = self.units.get(key)
         if found is not None:
             return found
@@ -765,8 +777,8 @@ def _rebuild_shared(state: _State, roots: list[Unit], to_host: str | None) -> Un
                 profile = derive(profile, "strip")
         if for_host and to_host is not None and profile.debuginfo.deferred:
             canonical = derive(profile, "debuginfo")
-            probe = _unit_ident(unit.pkg, unit.target, canonical, to_host, unit.mode,
-                                unit.features, unit.dep_hash)
+            probe = interner.ident(unit.pkg, unit.target, canonical, to_host, unit.mode,
+                                   unit.features, unit.dep_hash)
             profile = canonical if probe in old_idents else derive(profile, "debuginfo-off")
         new_unit = interner.intern(unit.pkg, unit.target, profile, kind, unit.mode,
                                    unit.features, dep_hash)
