@@ -11,7 +11,7 @@
 # copies the attribute set twice more per unit). The dependency closure is resolved by
 # the builder through the direct dependencies' outputs (each lib output lists its own in
 # nix-support/closure), so a unit's inputs stay O(direct deps), not O(closure).
-{ core, scripts, toolPath, inputPath, extraRustcFlags, plan, sources, overrides, units }:
+{ core, scripts, toolPath, inputPath, extraRustcFlags, plan, sources, overrides, envPaths, units }:
 let
   inherit (core) system;
   builder = "${toolPath}/bash";
@@ -38,7 +38,9 @@ let
   };
   # `extraRustcFlags` (where the plan says they apply: `extra = false` where not) and the
   # package's override, appended by the builder to what the data says.
-  attrs1 = if noExtra || !(u.extra or true) then attrs0 else attrs0 // { extraFlags = extraRustcFlags; };
+  # `[env]` paths of the configuration (rarely any), under everything else in the env.
+  attrsE = if envPaths == [ ] then attrs0 else attrs0 // { configEnvPaths = envPaths; };
+  attrs1 = if noExtra || !(u.extra or true) then attrsE else attrsE // { extraFlags = extraRustcFlags; };
   attrs = if ov == null then attrs1 else attrs1 // {
     overrideEnv = ov.env;
     overrideFlags = ov.rustcFlags;

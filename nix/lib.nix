@@ -62,9 +62,11 @@ let
   overrides = mapAttrs (key: overrideFor) plan.packages;
 
   sources = mapAttrs library.fetch plan.packages;
+  # `[env]` paths (`relative = true`), imported like path sources: `NAME=<store path>`.
+  envPaths = map (e: "${e.name}=${library.fetch "nocargo-env" e}") (plan.envPaths or [ ]);
 
   allUnits = mapAttrs (library.buildUnit {
-    inherit core scripts toolPath inputPath extraRustcFlags plan sources overrides;
+    inherit core scripts toolPath inputPath extraRustcFlags plan sources overrides envPaths;
     units = allUnits;
   }) plan.units;
 

@@ -278,12 +278,18 @@ class TargetPlan:
 
 @dataclass(frozen=True)
 class Plan:
-    """A whole build plan. ``targets[0]`` is the default target of the generated file."""
+    """A whole build plan. ``targets[0]`` is the default target of the generated file.
+
+    ``env_paths``: ``[env]`` entries of ``.cargo/config.toml`` with ``relative = true``
+    (cargo sets the absolute path): the path, imported into the store, is the value. Every
+    unit's tool sees them, under what cargo itself sets (which wins, as for other ``[env]``
+    entries)."""
 
     host: str
     targets: tuple[TargetPlan, ...]
     packages: Mapping[str, PackagePlan]
     units: Mapping[str, Unit]
+    env_paths: Mapping[str, PathSource] = field(default_factory=dict)
     version: int = PLAN_FORMAT_VERSION
 
     # -- serialisation ----------------------------------------------------------------
@@ -322,6 +328,12 @@ class Plan:
             for k in pkg.env:
                 if not k or "=" in k or "\0" in k:
                     raise NocargoError(f"package `{key}`: invalid environment variable name `{k}`")
+        for name, source in self.env_paths.items():
+            if not name or "=" in name or "\0" in name:
+                raise NocargoError(f"invalid environment variable name `{name}` in `env_paths`")
+            if type(source) is not PathSource:
+                raise NocargoError(f"`env_paths.{name}` must be a path source")
+            _check_source(f"env_paths.{name}", source)
         for uid, unit in self.units.items():
             if uid != unit.id:
                 raise NocargoError(f"unit `{uid}` is stored under a different id `{unit.id}`")
@@ -532,6 +544,7 @@ def plan_from_json(text: str) -> Plan:
                                      links=p.get("links"), env=dict(p.get("env", {})))
                       for k, p in data["packages"].items()},
             units={k: _unit_from(u) for k, u in data["units"].items()},
+            env_paths={k: _source_from(s) for k, s in data.get("env_paths", {}).items()},
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise NocargoError(f"malformed plan JSON: {type(exc).__name__}: {exc}") from exc

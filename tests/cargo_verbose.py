@@ -34,7 +34,7 @@ import shlex
 import subprocess
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 __all__ = ["CargoRun", "cargo_side", "cargo_vv", "compare", "plan_side", "script_outputs"]
 
@@ -250,11 +250,15 @@ def _cargo_run(env: dict[str, str], program: str, known_prefixes: Iterable[str])
 
 
 def cargo_side(run: CargoRun, known_prefixes: Iterable[str], *,
-               skip_examples: bool = True) -> list[dict]:
-    """Normalised units of a cargo invocation (``Running`` lines)."""
+               skip_examples: bool = True, env_paths: Iterable[str] = ()) -> list[dict]:
+    """Normalised units of a cargo invocation (``Running`` lines). ``env_paths``: the
+    names of ``[env]`` entries with ``relative = true``, whose absolute values are made
+    relative to the workspace (as the plan's ``env_paths`` are)."""
     pairs, script_env = script_outputs(run.target_dir)
     out = []
     for env, program, args in run.calls:
+        env = {k: Path(os.path.relpath(v, run.cwd)).as_posix() if k in env_paths else v
+               for k, v in env.items()}
         if Path(program).name in ("rustc",) or program.endswith("/rustc"):
             unit = _cargo_rustc(env, args, run.cwd, pairs, script_env)
             if skip_examples and unit["src"].startswith("examples/") and "--test" not in unit["args"]:
@@ -265,15 +269,17 @@ def cargo_side(run: CargoRun, known_prefixes: Iterable[str], *,
     return out
 
 
-def plan_side(trace: dict, invocation: tuple[str, str, str]) -> list[dict]:
+def plan_side(trace: dict, invocation: tuple[str, str, str],
+              env_paths: Mapping[str, Any] = {}) -> list[dict]:
     """Normalised planned units of one invocation (same shape as :func:`cargo_side`);
-    ``trace`` is what :func:`nocargo_py.planner.plan_workspace` filled in."""
+    ``trace`` is what :func:`nocargo_py.planner.plan_workspace` filled in; ``env_paths``
+    the plan's (every unit sees them, under its own env)."""
     units, packages = trace["units"], trace["packages"]
     out = []
     for uid in trace["invocations"][invocation]:
         u = units[uid]
         pkg = packages[u.package]
-        env = {**pkg.env, **u.env}
+        env = {**{k: s.path or "." for k, s in env_paths.items()}, **pkg.env, **u.env}
         if u.kind.value == "build-script-run":
             env = {k: v for k, v in env.items()}
             # cargo's -vv display drops the \x1f separators (the fixture's build script

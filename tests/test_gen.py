@@ -20,6 +20,7 @@ import pytest
 from conftest import run_cli
 from nocargo_py.commands.gen import write_atomic
 from nocargo_py.errors import NocargoError
+from nocargo_py.planner.build import TARGET_TMPDIR
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -61,8 +62,10 @@ def test_regenerating_is_byte_identical_and_location_independent(tmp_path: Path)
     assert gen(a / "ws").returncode == 0
     assert (a / "ws" / "Cargo.nix").read_bytes() == first
     assert (b / "ws" / "Cargo.nix").read_bytes() == first
-    text = first.decode()
-    # no machine path: not the checkout, not the home or cache directories
+    # no machine path: not the checkout, not the home or cache directories (the fixed
+    # CARGO_TARGET_TMPDIR of test units is the same on every machine)
+    assert TARGET_TMPDIR in first.decode()
+    text = first.decode().replace(TARGET_TMPDIR, "")
     for needle in (str(tmp_path), "/tmp/", "/root/", os.path.expanduser("~") + "/"):
         assert needle not in text
     # the out-of-workspace path dependency is referenced relatively
@@ -274,3 +277,32 @@ def test_wasm_plan_evaluates_with_nix_instantiate(tmp_path: Path) -> None:
                               "--argstr", "target", "aarch64-apple-darwin", "-A", "allWorkspaceMembers"],
                              capture_output=True, text=True)
     assert unknown.returncode != 0 and "is not in this Cargo.nix" in unknown.stderr
+
+
+def test_relative_env_paths_become_path_sources(tmp_path: Path) -> None:
+    ws = copy(REPO / "examples" / "workspace", tmp_path / "ws")
+    (ws / ".cargo").mkdir()
+    (ws / "data").mkdir()
+    (ws / "data" / "x.txt").write_text("x\n")
+    (ws / ".cargo" / "config.toml").write_text(
+        '[env]\n'
+        'DATA_DIR = { value = "data", relative = true }\n'
+        'WS_ROOT = { value = ".", relative = true }\n'
+        'GONE = { value = "no/such/file", relative = true }\n'
+        'PLAIN = { value = "data" }\n')
+    proc = run_cli("plan", "--offline", cwd=ws)
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads(proc.stdout)
+    assert plan["env_paths"] == {
+        "DATA_DIR": {"kind": "path", "path": "data", "exclude": ["target"]},
+        # the workspace root without the generated files, the lock file and target/,
+        # but with the member packages (cargo gives the whole directory)
+        "WS_ROOT": {"kind": "path", "path": "", "exclude": [
+            "Cargo.lock", "Cargo.nix", "default.nix", "flake.lock", "flake.nix", "target"]},
+    }
+    assert "`GONE` is `relative = true` and names `no/such/file`, which does not exist" in proc.stderr
+    # a plain value stays a plain string in every unit's env
+    assert all(u["env"].get("PLAIN") == "data" for u in plan["units"].values())
+    assert gen(ws).returncode == 0
+    text = (ws / "Cargo.nix").read_text()
+    assert '{ name = "DATA_DIR"; root = ""; source = ' in text and str(tmp_path) not in text

@@ -111,8 +111,8 @@ def check(ws_dir: Path, tmp: Path, *, test: bool, release: bool, features=(), pa
     invocation = (plan.targets[0].triple, "release" if release else "dev",
                   "test" if test else "build")
     known = {ld.env_prefix for u in trace["units"].values() for ld in u.links_deps}
-    ours = plan_side(trace, invocation)
-    diff = compare(ours, cargo_side(run, known))
+    ours = plan_side(trace, invocation, plan.env_paths)
+    diff = compare(ours, cargo_side(run, known, env_paths=plan.env_paths))
     assert diff is None, f"cargo {' '.join(args)}:\n{diff}"
     event("compared")
     return len(ours)

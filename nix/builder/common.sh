@@ -5,7 +5,7 @@ set -eu -o pipefail
 # What a unit's data may leave out (the empty value).
 pkgEnv=() unitEnv=() rustcArgs=() extraFlags=() overrideFlags=() depOutputs=() externNames=()
 linkSearchFrom=() linkArgKinds=() upliftFiles=() upliftDests=() rustflags=()
-linksPrefixes=() linksUnits=() allowedLinkArgKinds=() refs=()
+linksPrefixes=() linksUnits=() allowedLinkArgKinds=() refs=() configEnvPaths=()
 buildScriptRun="" linkLibs="" remapTo=""
 # shellcheck disable=SC1091
 source "${NIX_ATTRS_SH_FILE:-$NIX_BUILD_TOP/.attrs.sh}"
@@ -31,9 +31,9 @@ fi
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # The environment of the tool we run (rustc, a build script, a test), as NAME=VALUE words
-# for `env`: the package's env, then the unit's, then the override's; `env` applies them
-# in order, so the later value wins.
-envArgs=("${pkgEnv[@]}" "${unitEnv[@]}")
+# for `env`: `[env]` paths, the package's env, then the unit's, then the override's; `env`
+# applies them in order, so the later value wins.
+envArgs=("${configEnvPaths[@]}" "${pkgEnv[@]}" "${unitEnv[@]}")
 if declare -p overrideEnv >/dev/null 2>&1; then
   for k in "${!overrideEnv[@]}"; do envArgs+=("$k=${overrideEnv[$k]}"); done
 fi

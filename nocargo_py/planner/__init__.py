@@ -13,7 +13,7 @@ facts), :mod:`.outputs` (file names), :mod:`.build` (the unit mapping).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -29,7 +29,7 @@ from ..resolve.units import Intent, UnitGraphCache, build_unit_graph
 from ..shell import Shell
 from .build import GraphInput, TargetInput, build_plan, envify
 from .settings import BuildSettings, load_build_settings
-from .sources import PackageFacts, SourceProvider, crate_facts, package_facts
+from .sources import PackageFacts, SourceProvider, crate_facts, env_path_sources, package_facts
 
 __all__ = [
     "BuildSettings",
@@ -121,4 +121,8 @@ def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host:
             release_build=gis[(Intent.BUILD, "release")],
             release_test=gis[(Intent.TEST, "release")]))
     facts = package_facts(graph, ws, nix_file, provider, used)
-    return build_plan(ws, facts, inputs, host, trace)
+    plan = build_plan(ws, facts, inputs, host, trace)
+    env_paths = inputs[0].settings.env_paths  # config-wide: the same for every target
+    if not env_paths:
+        return plan
+    return replace(plan, env_paths=env_path_sources(env_paths, ws, nix_file))

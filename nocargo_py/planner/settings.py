@@ -12,8 +12,9 @@ the plan (the Nix build sees exactly what the plan says):
 * **linker**: ``target.<triple>.linker`` or the one matching ``target.'cfg(..)'.linker``
   (``CARGO_TARGET_<TRIPLE>_LINKER`` included) → ``-C linker=`` and ``RUSTC_LINKER``.
 * **[env]**: every entry (the Nix build environment is clean, so "not already set"
-  always holds); ``relative = true`` values name machine paths and are skipped with a
-  warning.
+  always holds); a ``relative = true`` value is a path (relative to the config file's
+  root, as cargo resolves it), which the plan carries as a path source (``env_paths``)
+  that Nix imports into the store; a path that does not exist is left out with a warning.
 * the **cfg set** of each kind: the built-in target database plus ``--cfg`` flags from its
   rustflags; flags that change the cfg set otherwise (``-C target-feature``,
   ``-C target-cpu``, ``-C panic``, ``-Z``…) make us ask the ``rustc`` on ``PATH``.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -52,6 +54,8 @@ class BuildSettings:
     explicit: bool
     kinds: Mapping[str | None, KindSettings]
     env: tuple[tuple[str, str], ...] = ()
+    #: ``[env]`` entries with ``relative = true``: name and the (absolute) path they name.
+    env_paths: tuple[tuple[str, Path], ...] = ()
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def kind(self, kind: str | None) -> KindSettings:
@@ -245,15 +249,22 @@ def load_build_settings(host: str, target: str | None, config: CargoConfig | Non
         kinds[None] = KindSettings(host, (), _check_linker(linker_for(host, config, host_base), host),
                                    host_base)
     env_vars: list[tuple[str, str]] = []
+    env_paths: list[tuple[str, Path]] = []
     if config is not None:
         for name, value in sorted(config.env_vars().items()):
-            if value.relative:
-                msg = (f"[env] `{name}` is `relative = true`: it names a path on this machine, "
-                       "which a Nix build cannot see; it is left out of the plan")
-                warnings.append(msg)
-                if shell is not None:
-                    shell.warn(msg)
+            if not value.relative:
+                env_vars.append((name, value.value))
                 continue
-            env_vars.append((name, value.value))
+            path = Path(value.resolve(config.cwd))
+            if path.exists():
+                env_paths.append((name, path))
+                continue
+            msg = (f"[env] `{name}` is `relative = true` and names `{value.value}`, which does "
+                   "not exist: a Nix build can only see existing paths (imported into the "
+                   "store), so it is left out of the plan")
+            warnings.append(msg)
+            if shell is not None:
+                shell.warn(msg)
     return BuildSettings(host=host, explicit=target is not None, kinds=kinds,
-                         env=tuple(env_vars), warnings=tuple(warnings))
+                         env=tuple(env_vars), env_paths=tuple(env_paths),
+                         warnings=tuple(warnings))

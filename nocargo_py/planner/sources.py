@@ -23,7 +23,7 @@ import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from ..errors import NocargoError
 from ..package import Package, Target, TargetKind, Workspace
@@ -43,6 +43,7 @@ __all__ = [
     "SourceProvider",
     "crate_facts",
     "package_facts",
+    "env_path_sources",
     "path_excludes",
 ]
 
@@ -171,8 +172,21 @@ def _nested_package_dirs(root: Path) -> list[str]:
     return sorted(found)
 
 
-def path_excludes(pkg_dir: Path, ws: Workspace, nix_file: Path) -> tuple[str, ...]:
-    """The ``exclude`` list of a local package's :class:`PathSource` (module docstring)."""
+def env_path_sources(env_paths: Sequence[tuple[str, Path]], ws: Workspace,
+                     nix_file: Path) -> dict[str, PathSource]:
+    """The plan's ``env_paths``: each ``[env]`` path as a source relative to the generated
+    file (a directory filtered like a package's, without leaving out nested packages)."""
+    return {name: PathSource(_posix_rel(path, nix_file.parent),
+                             path_excludes(path, ws, nix_file, nested_packages=False)
+                             if path.is_dir() else ())
+            for name, path in env_paths}
+
+
+def path_excludes(pkg_dir: Path, ws: Workspace, nix_file: Path, *,
+                  nested_packages: bool = True) -> tuple[str, ...]:
+    """The ``exclude`` list of a local package's :class:`PathSource` (module docstring);
+    without ``nested_packages`` (a directory named by ``[env]``) only what is never
+    anybody's input: the target directory, the generated files, ``Cargo.lock``."""
     excludes = {"target"}
     target_dir = ws.target_directory or (ws.root / "target")
     real_dir = pkg_dir.resolve()
@@ -183,7 +197,8 @@ def path_excludes(pkg_dir: Path, ws: Workspace, nix_file: Path) -> tuple[str, ..
             continue
         if rel.as_posix() not in ("", "."):
             excludes.add(rel.as_posix())
-    excludes.update(_nested_package_dirs(pkg_dir))
+    if nested_packages:
+        excludes.update(_nested_package_dirs(pkg_dir))
     nix_dir = nix_file.parent
     for path in [nix_file, *(nix_dir / n for n in GENERATED_COMPANIONS), ws.lockfile_path()]:
         try:

@@ -78,7 +78,14 @@ def _plan_nix(plan: Plan) -> str:
         out.append(f"      {nix_attr_name(uid)} = {{ package = {nix_string(u.package)}; "
                    f"kind = {nix_string(u.kind.value)}; deps = {_strings(v.deps)}; "
                    f"refs = {_strings(v.refs)};{extra} data = {nix_string(v.data)}; }};\n")
-    out.append("    };\n  }")
+    out.append("    };\n")
+    if plan.env_paths:  # (absent from most plans: their output stays as it was)
+        out.append("    envPaths = [\n")
+        for name in sorted(plan.env_paths):
+            source = write_nix(plan.env_paths[name], replace=_path_as_nix)
+            out.append(f"      {{ name = {nix_string(name)}; root = \"\"; source = {source}; }}\n")
+        out.append("    ];\n")
+    out.append("  }")
     return "".join(out)
 
 
