@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -124,3 +126,18 @@ def test_rustc_that_does_not_exist() -> None:
     result = run_cli("cfg", "--rustc", "/nonexistent/rustc", "cfg(unix)")
     assert result.returncode == 101
     assert "could not run `/nonexistent/rustc`" in result.stderr
+
+
+def test_lark_tables_are_cached_and_a_damaged_cache_is_rebuilt(tmp_path) -> None:
+    env = {**os.environ, "NOCARGO_PY_CACHE_DIR": str(tmp_path)}
+    code = ("from nocargo_py.cfg import parse_cfg; "
+            "print(type(parse_cfg('all(unix, not(target_os = \"linux\"))')).__name__)")
+    for damage in (None, b"garbage", b"\n\x80\x04truncated"):
+        cache = tmp_path / f"lark-cfg-py{sys.version_info[0]}{sys.version_info[1]}.cache"
+        if damage is not None:
+            first_line = cache.read_bytes().split(b"\n", 1)[0]
+            cache.write_bytes(first_line + damage if damage.startswith(b"\n") else damage)
+        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, check=True)
+        assert proc.stdout == "CfgAll\n" and proc.stderr == ""
+        assert cache.stat().st_size > 1000  # (re)written with the real tables

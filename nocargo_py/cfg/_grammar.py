@@ -8,6 +8,7 @@ bottom-up without recursion and there is no intermediate parse tree.
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from importlib import resources
 
@@ -74,11 +75,29 @@ class _Builder(Transformer):
 
 @cache
 def cfg_parser() -> Lark:
-    """The shared LALR parser (built on first use)."""
+    """The shared LALR parser (built on first use).
+
+    Lark's grammar analysis (the LALR tables) is cached in the user's cache directory
+    (``lark-cfg-<python>.cache``): loading it takes a tenth of building it, which every
+    run would pay. Lark keys the file by a hash of the grammar and options and rebuilds
+    it when they differ or when it cannot be read (a damaged file is never trusted);
+    without a writable cache directory the tables are built in memory."""
     return Lark(
         grammar_text(),
         parser="lalr",
         lexer="basic",
         start=[EXPRESSION, OPTION],
         transformer=_Builder(),
+        cache=_cache_file(),
     )
+
+
+def _cache_file() -> str | bool:
+    from ..index.cache import default_cache_root
+
+    try:
+        root = default_cache_root()
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return str(root / f"lark-cfg-py{sys.version_info[0]}{sys.version_info[1]}.cache")

@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import ParseError
-from ._fast import parse_expression
 from .ast import CfgExpr, CfgOption
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,12 +69,7 @@ def parse_cfg_option(text: str) -> CfgOption:
 
 
 def _parse(text: str, start: str) -> object:
-    if start == EXPRESSION:
-        fast = parse_expression(text)
-        if fast is not None:
-            return fast
-    # Lark (imported only now) for options, and for whatever the fast path leaves: its
-    # errors become cargo's
+    # Lark is imported on the first parse (a run that meets no cfg never pays for it)
     from lark.exceptions import UnexpectedInput
 
     from ._grammar import cfg_parser
