@@ -73,6 +73,7 @@ __all__ = [
     "Lockfile",
     "SUPPORTED_VERSIONS",
     "default_lock_version",
+    "header_comments",
     "lockfile_from_graph",
     "package_sort_key",
     "parse_lockfile",
@@ -540,11 +541,11 @@ def parse_lockfile(text: str, path: Path | None = None) -> Lockfile:
         LockedPackage(e.id, checksums.get(e.id), resolved_deps[e.id], resolved_replace.get(e.id))
         for e in entries
     )
-    return Lockfile(version, packages, tuple(patch_unused), metadata, _header_comments(text))
+    return Lockfile(version, packages, tuple(patch_unused), metadata, header_comments(text))
 
 
-def _header_comments(text: str) -> tuple[str, ...]:
-    """The top ``#`` lines cargo carries over when it rewrites the file."""
+def header_comments(text: str) -> tuple[str, ...]:
+    """The top ``#`` lines cargo carries over when it rewrites the file (not its own two)."""
     comments = []
     for line in text.split("\n"):  # Rust's `str::lines`: split on \n, drop a trailing \r
         line = line.removesuffix("\r")

@@ -21,7 +21,7 @@ from typing import Callable
 
 
 from ..errors import NocargoError
-from ..lockfile import Lockfile, parse_lockfile, write_lockfile
+from ..lockfile import Lockfile, header_comments, parse_lockfile, write_lockfile
 from ..package import Workspace
 from ..source import SourceId, canonical_url
 from .graph import local_path_ids
@@ -149,7 +149,7 @@ def lock_workspace(ws: Workspace, load_source: Callable[[SourceId], PackageSourc
     inputs = inputs_from_workspace(ws, config=config)
     resolution = resolve_versions(inputs, load_source,
                                   previous=None if ignore_previous else previous)
-    header = _header_comments(orig)
+    header = header_comments(orig) if orig else ()
     lock = resolution.to_lockfile(header_comments=header)
     text = write_lockfile(lock)
     path = ws.lockfile_path()
@@ -172,27 +172,6 @@ def lock_workspace(ws: Workspace, load_source: Callable[[SourceId], PackageSourc
         lock = lock.with_version(default)
         text = write_lockfile(lock)
     return LockOutcome(lock, text, True, orig is None, path, resolution, previous, rust)
-
-
-def _header_comments(orig: str | None) -> tuple[str, ...]:
-    if not orig:
-        return ()
-    from ..lockfile import EXTRA_LINE, MARKER_LINE
-
-    comments: list[str] = []
-    for line in orig.splitlines():
-        if not line.startswith("#"):
-            break
-        comments.append(line)
-    kept: list[str] = []
-    if comments:
-        if comments[0] != MARKER_LINE:
-            kept.append(comments[0])
-        if len(comments) > 1:
-            if comments[1] != EXTRA_LINE:
-                kept.append(comments[1])
-            kept.extend(comments[2:])
-    return tuple(kept)
 
 
 def _same_lines(a: str, b: str) -> bool:
