@@ -28,6 +28,7 @@ from typing import Any
 from ..errors import NocargoError
 from ..plan import Plan
 from ..resolve.features import PackageSelection
+from . import add_selection_args
 
 __all__ = ["add_gen_args", "build_plan", "generate", "register", "run", "write_atomic"]
 
@@ -53,19 +54,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list) -> None:
 
 def add_gen_args(parser: argparse.ArgumentParser) -> None:
     """Selection, feature and target flags of ``gen`` (and ``init``)."""
-    g = parser.add_argument_group("package selection")
-    g.add_argument("-p", "--package", action="append", default=[], metavar="SPEC",
-                   help="plan only this member (repeatable; default: every member)")
-    g.add_argument("--workspace", "--all", action="store_true", dest="workspace",
-                   help="plan every member (the default)")
-    g.add_argument("--exclude", action="append", default=[], metavar="SPEC",
-                   help="leave a member out")
-    f = parser.add_argument_group("features")
-    f.add_argument("-F", "--features", action="append", default=[], metavar="FEATURES",
-                   help="space or comma separated features to activate")
-    f.add_argument("--all-features", action="store_true", help="activate all features")
-    f.add_argument("--no-default-features", action="store_true",
-                   help="do not activate the `default` feature")
+    add_selection_args(parser, "plan", "every member")
     c = parser.add_argument_group("output")
     c.add_argument("--target", action="append", default=[], metavar="TRIPLE",
                    help="plan for this target (repeatable; each gets its own plan, the first "

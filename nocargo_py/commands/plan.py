@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import NocargoError
+from . import add_selection_args
 from ..package import Workspace
 from ..profiles import Profiles
 from ..resolve.features import (
@@ -73,19 +74,7 @@ The --unit-graph output matches `RUSTC_BOOTSTRAP=1 cargo build --unit-graph -Z u
 
 def add_resolution_args(parser: argparse.ArgumentParser) -> None:
     """The cargo-style selection, feature, target and profile flags (plan and explain)."""
-    g = parser.add_argument_group("package selection")
-    g.add_argument("-p", "--package", action="append", default=[], metavar="SPEC",
-                   help="package to build (name, name@version, pkgid URL or glob); repeatable")
-    g.add_argument("--workspace", "--all", action="store_true", dest="workspace",
-                   help="build every workspace member")
-    g.add_argument("--exclude", action="append", default=[], metavar="SPEC",
-                   help="exclude a member (with --workspace)")
-    f = parser.add_argument_group("features")
-    f.add_argument("-F", "--features", action="append", default=[], metavar="FEATURES",
-                   help="space or comma separated features to activate (`feat`, `pkg/feat`)")
-    f.add_argument("--all-features", action="store_true", help="activate all features")
-    f.add_argument("--no-default-features", action="store_true",
-                   help="do not activate the `default` feature")
+    add_selection_args(parser, "build", "the default members")
     c = parser.add_argument_group("compilation")
     c.add_argument("--target", action="append", default=[], metavar="TRIPLE",
                    help="build for this target triple (repeatable; default: the host)")
