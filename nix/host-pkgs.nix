@@ -1,6 +1,9 @@
 # A stand-in for nixpkgs made from the host's own tools: exactly the attributes the
 # nocargo library touches (see nix/lib.nix), each a derivation whose bin/ links to a
 # program found on the host. Impure: build with `--option sandbox false`.
+# The attributes after `gzip` (gnumake, gnused, gawk, gnugrep, diffutils) exist only for
+# the built-in overrides (nix/overrides.nix: tikv-jemalloc-sys runs configure and make);
+# the library itself never touches them. `gawk` is the host's `awk` (may be mawk).
 #
 #   nix-build Cargo.nix --arg pkgs 'import <repo>/nix/host-pkgs.nix { }' -A workspaceMembers.foo
 #
@@ -66,6 +69,12 @@ in
   coreutils = hostTools "host-coreutils" [ "cat" "cp" "env" "ln" "mkdir" "rm" "tee" "dirname" ] coreutilsTools;
   gnutar = hostTools "host-gnutar" [ "tar" ] [ ];
   gzip = hostTools "host-gzip" [ "gzip" ] [ "gunzip" "zcat" ];
+  # Only for the built-in overrides (nix/overrides.nix), for the crates they name:
+  gnumake = hostTools "host-gnumake" [ "make" ] [ "gmake" ];
+  gnused = hostTools "host-gnused" [ "sed" ] [ ];
+  gawk = hostTools "host-gawk" [ "awk" ] [ "gawk" ];
+  gnugrep = hostTools "host-gnugrep" [ "grep" ] [ "egrep" "fgrep" ];
+  diffutils = hostTools "host-diffutils" [ "cmp" "diff" ] [ "diff3" "sdiff" ];
   stdenv = {
     cc = hostTools "host-cc" [ "cc" "ld" "ar" ] [ "gcc" "c++" "g++" "cpp" "as" "nm" "ranlib" "strip" "objcopy" "objdump" "readelf" ];
     buildPlatform = { inherit system; };

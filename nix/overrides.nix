@@ -3,7 +3,9 @@
 # the accumulated override attrs ({ pname, version, buildInputs, nativeBuildInputs, env,
 # rustcFlags }) and returns attributes to merge. User `crateOverrides` run after these.
 # The nixpkgs attributes named here are only touched when the plan has that crate.
-# (Written for real nixpkgs; not exercised on machines without it.)
+# (Written for real nixpkgs; not exercised on machines without it, except
+# tikv-jemalloc-sys, whose tools `nix/host-pkgs.nix` also provides: fd's build in
+# tests/test_corpus_build.py uses it.)
 pkgs:
 let
   pkgConfig = inputs: attrs: {
@@ -39,5 +41,12 @@ in
   alsa-sys = attrs: pkgConfig [ pkgs.alsa-lib.dev ] attrs;
   bzip2-sys = attrs: pkgConfig [ pkgs.bzip2.dev pkgs.bzip2.out ] attrs;
   lzma-sys = attrs: pkgConfig [ pkgs.xz.dev pkgs.xz.out ] attrs;
+  # Builds the bundled jemalloc (the build script runs `sh configure` and `make`, the
+  # `make` on PATH: it reads no MAKE variable); `JEMALLOC_OVERRIDE` (a prebuilt library)
+  # is not set. Tools found by building it: configure's and make's own needs.
+  tikv-jemalloc-sys = attrs: {
+    nativeBuildInputs = attrs.nativeBuildInputs
+      ++ [ pkgs.gnumake pkgs.gnused pkgs.gawk pkgs.gnugrep pkgs.diffutils ];
+  };
   prost-build = attrs: { env = attrs.env // { PROTOC = "${pkgs.protobuf}/bin/protoc"; }; };
 }

@@ -113,10 +113,10 @@ PROJECTS: dict[str, Project] = {
     "ripgrep": Project("ripgrep", "15.2.0", "ripgrep", "rg", features=("pcre2",),
                        env={"PCRE2_SYS_STATIC": "1"}, env_crates=("pcre2-sys",),
                        clear_native_inputs=("pcre2-sys",)),
-    # Default features minus jemalloc: tikv-jemalloc-sys runs autoconf's configure and
-    # make, tools neither host-pkgs.nix nor the builder PATH has (and ~1 min per build).
-    "fd": Project("fd-find", "10.4.2", "fd", "fd", features=("completions",),
-                  no_default_features=True),
+    # Default features, as users get it: jemalloc as the allocator (tikv-jemalloc-sys's
+    # build script runs the bundled jemalloc's configure and make; the built-in override
+    # in nix/overrides.nix puts make, sed, awk, grep and cmp on its PATH).
+    "fd": Project("fd-find", "10.4.2", "fd", "fd"),
     "hyperfine": Project("hyperfine", "1.20.0", "hyperfine", "hyperfine"),
 }
 

@@ -1,7 +1,9 @@
 """Real projects of the corpus, built end to end with our Nix and with cargo (issue 6).
 
 The published crates.io versions of ripgrep (with ``pcre2``: C code compiled by
-pcre2-sys's build script), fd and hyperfine are fetched once into the download cache, their
+pcre2-sys's build script), fd (default features: jemalloc, built by tikv-jemalloc-sys's
+build script with the bundled ``configure`` and ``make``, tools the built-in override in
+``nix/overrides.nix`` provides) and hyperfine are fetched once into the download cache, their
 ``.crate`` files added to the Nix store, ``Cargo.nix`` generated from the shipped
 ``Cargo.lock``, and the binary built by ``nix-build`` (host-pkgs stand-in for nixpkgs,
 dev profile) and by ``cargo build`` offline against the same files. Both binaries are run
@@ -11,8 +13,10 @@ normalised); ripgrep's and fd's own test suites run under both (``tests.<package
 See ``tests/realworld.py``.
 
 Budget (2 cores, cold caches, downloads included): about 2 minutes per project (+1 for
-each test suite); the builds are shared by every test of a project, even across xdist
-workers. The release profile costs 2.5-3.5x as much, so the dev profile is used.
+each test suite; fd's jemalloc, configured and made by a build script, adds about 1.5 to
+the Nix build, where ``NUM_JOBS`` is 1, and 1 to cargo's); the builds are shared by every
+test of a project, even across xdist workers. The release profile costs 2.5-3.5x as
+much, so the dev profile is used.
 """
 
 from __future__ import annotations
@@ -210,6 +214,25 @@ def test_fd_finds_like_cargo(build, tree: Path) -> None:
     assert (status, out) == (0, b"")
     status, out, _ = both(b, "-q", "no-such-file-name", cwd=tree)  # --quiet: found or not
     assert (status, out) == (1, b"")
+
+
+def test_fd_allocates_with_jemalloc_like_cargo(build) -> None:
+    """fd's default `use-jemalloc`: the jemalloc that tikv-jemalloc-sys's build script
+    configured and made is linked into both binaries, statically, and is the allocator
+    at run time (its prefixed `MALLOC_CONF` asks for statistics at exit)."""
+    b = build("fd")
+    for exe in (b.nix_exe, b.cargo_exe):
+        syms = subprocess.run(["nm", str(exe)], capture_output=True, text=True,
+                              check=True).stdout
+        assert " T _rjem_malloc\n" in syms and " T _rjem_mallocx\n" in syms, exe
+        dyn = subprocess.run(["readelf", "-d", str(exe)], capture_output=True, text=True,
+                             check=True).stdout
+        assert "jemalloc" not in dyn
+        env = {"PATH": "/usr/bin:/bin", "_RJEM_MALLOC_CONF": "stats_print:true"}
+        proc = subprocess.run([str(exe), "--version"], capture_output=True, timeout=60, env=env)
+        assert proc.returncode == 0, exe
+        assert proc.stdout == f"fd {b.project.version}\n".encode(), exe
+        assert b"___ Begin jemalloc statistics ___" in proc.stderr, exe
 
 
 _TIME = re.compile(rb"[0-9]+(?:\.[0-9]+)?\s*(?:ns|\xc2\xb5s|ms|s)\b|\[(?:ns|\xc2\xb5s|ms|s)\]")

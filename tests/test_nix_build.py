@@ -322,7 +322,8 @@ def test_registry_fetch_is_the_added_cache_file(ws: Path, tmp_path: Path) -> Non
 def test_host_pkgs_tools_are_real_programs() -> None:
     """Every tool host-pkgs links resolves to a program (shell builtins such as `echo`,
     `test`, `[` were once linked to their bare name: links to themselves)."""
-    expr = f"with import {HOST_PKGS} {{ }}; [ coreutils bash stdenv.cc gnutar gzip ]"
+    expr = (f"with import {HOST_PKGS} {{ }}; [ coreutils bash stdenv.cc gnutar gzip "
+            "gnumake gnused gawk gnugrep diffutils ]")
     proc = subprocess.run(["nix-build", *NIX_OPTS, "--no-out-link", "-E", expr],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
