@@ -175,3 +175,40 @@ def test_bad_config_patch_fails_like_cargo(registry, tmp_path, config, message):
     assert ours.returncode == 101 and message in ours.stderr, ours.stderr
     assert str(ws / ".cargo" / "config.toml") in ours.stderr.splitlines()[0]
     assert "Traceback" not in ours.stderr
+
+
+def _warnings(stderr: str) -> list[str]:
+    """The warning blocks of a run (a `warning:` line and its continuation lines)."""
+    blocks: list[str] = []
+    for line in stderr.splitlines():
+        if line.startswith("warning:"):
+            blocks.append(line)
+        elif blocks and (line.startswith(" ") or line.startswith("help:")) \
+                and not line.lstrip().startswith(("Locking", "Adding", "Updating")):
+            blocks[-1] += "\n" + line
+    return blocks
+
+
+def test_unused_patches_are_warned_about_like_cargo(registry, tmp_path):
+    ws = tmp_path / "ws"
+    write_package(ws, "app", "0.1.0", extra=(
+        '\n[dependencies]\nbar = "1"\nlocal = { path = "../local" }\n'
+        '\n[patch.crates-io]\n'
+        'bar = { path = "../bar2" }\n'      # a version the graph does not want
+        'zzz = { path = "../zzz" }\n'       # a crate nothing depends on
+        'local = { path = "../local2" }\n'  # in the graph only from a path: misspelled URL?
+    ))
+    write_package(tmp_path / "bar2", "bar", "2.0.0")
+    write_package(tmp_path / "zzz", "zzz", "0.3.0")
+    write_package(tmp_path / "local", "local", "0.1.0")
+    write_package(tmp_path / "local2", "local", "0.2.0")
+    theirs = cargo(ws, registry.home, "generate-lockfile")
+    expected = _warnings(theirs.stderr)
+    assert len(expected) == 3 and "perhaps you meant" in expected[0], theirs.stderr
+    (ws / "Cargo.lock").unlink()
+    ours = _ours(ws, registry, tmp_path, "lock")
+    assert ours.returncode == 0, ours.stderr
+    assert _warnings(ours.stderr) == expected
+    assert _warnings(_ours(ws, registry, tmp_path, "lock", "-q").stderr) == []
+    gen = _ours(ws, registry, tmp_path, "gen", "--offline")
+    assert _warnings(gen.stderr)[:3] == expected, gen.stderr

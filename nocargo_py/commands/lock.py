@@ -40,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction, parents: list) -> None:
 def _run(args: argparse.Namespace, ctx: Any) -> int:
     from ..index.registries import Registries
     from ..resolve.git_source import GitSources
-    from ..resolve.lockgen import lock_workspace, registry_loader, write_outcome
+    from ..resolve.lockgen import (lock_workspace, registry_loader, unused_patch_warnings,
+                                   write_outcome)
     from ..workspace import load_workspace
 
     options = ctx.options
@@ -54,6 +55,8 @@ def _run(args: argparse.Namespace, ctx: Any) -> int:
                                  config=registries.config, ignore_previous=args.from_scratch)
     finally:
         registries.close()
+    for warning in unused_patch_warnings(outcome.resolution):
+        ctx.shell.warn(warning)
     _report(ctx.shell, outcome.previous, outcome.lockfile, outcome.rust_version)
     if args.stdout:
         print(outcome.text, end="")

@@ -199,7 +199,7 @@ def load_resolved_graph(ws, registries, options, shell: Shell, *, write_lock: bo
                      shell=shell)
     lock = ensure_lockfile(ws, registry_loader(registries, git),
                            locked=options.effective_locked, config=registries.config,
-                           write=write_lock)
+                           write=write_lock, shell=shell)
     if is_path_only(ws):
         return graph_from_path_workspace(ws), None
     store = CrateInfoStore(lock, registries, index_dir=options.index_dir,

@@ -26,6 +26,7 @@ from ..package import Workspace
 from ..source import SourceId, canonical_url
 from .graph import local_path_ids
 from .provider import PackageSource, RegistrySource, pid_key
+from .solver import show_id
 from .versions import LockInputs, VersionResolution, default_lock_version, resolve_versions
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "inputs_from_workspace",
     "lock_workspace",
     "registry_loader",
+    "unused_patch_warnings",
 ]
 
 
@@ -203,11 +205,60 @@ def write_outcome(outcome: LockOutcome) -> None:
         raise NocargoError(f"failed to write `{path}`: {exc.strerror}") from None
 
 
+_UNUSED_PATCH_HELP = """\
+help: Check that the patched package version and available features are compatible
+      with the dependency requirements. If the patch has a different version from
+      what is locked in the Cargo.lock file, run `cargo update` to use the new
+      version. This may also occur with an optional dependency that is not enabled."""
+
+
+def _registry_name(source: SourceId) -> str:
+    """cargo's ``SourceId::display_registry_name``."""
+    if source.is_crates_io():
+        return "crates-io"
+    if source.is_path():
+        return source.url
+    return canonical_url(source.url)
+
+
+def unused_patch_warnings(resolution: VersionResolution) -> list[str]:
+    """cargo's warnings for ``[patch]`` entries the graph does not use: where the graph has
+    the name only from sources the patch was not for, the sources it has (a misspelled
+    ``[patch.<url>]``?); the others together, with cargo's general help."""
+    by_name: dict[str, set[SourceId]] = {}
+    for pid in resolution.package_ids():
+        by_name.setdefault(pid.name, set()).add(pid.source.canonical())
+    warnings: list[str] = []
+    general: list[str] = []
+    seen = set()
+    for cand in sorted(resolution.unused_patches, key=lambda c: pid_key(c.package_id)):
+        if cand.key in seen:
+            continue
+        seen.add(cand.key)
+        head = f"patch `{show_id(cand.package_id)}` was not used in the crate graph"
+        sources = by_name.get(cand.package_id.name)
+        urls = resolution.unused_patch_urls.get(cand.key, frozenset())
+        if sources and all(canonical_url(s.url) not in urls for s in sources):
+            listed = "".join(f"\n          \t{_registry_name(s)}"
+                             for s in sorted(sources, key=_registry_name))
+            warnings.append(f"{head}\n  |\n  = help: perhaps you meant one of the following:{listed}")
+        else:
+            general.append(head)
+    if general:
+        warnings.append("\nwarning: ".join(general) + "\n" + _UNUSED_PATCH_HELP)
+    return warnings
+
+
 def ensure_lockfile(ws: Workspace, load_source: Callable[[SourceId], PackageSource], *,
-                    locked: bool = False, config=None, write: bool = True) -> Lockfile:
+                    locked: bool = False, config=None, write: bool = True,
+                    shell=None) -> Lockfile:
     """The lock file to plan from (for ``gen``): the existing one if it is up to date,
-    otherwise a resolved one (written unless ``write`` is false)."""
+    otherwise a resolved one (written unless ``write`` is false). Unused ``[patch]``
+    entries are warned about on ``shell``, as cargo does on every resolve."""
     outcome = lock_workspace(ws, load_source, locked=locked, config=config)
+    if shell is not None:
+        for warning in unused_patch_warnings(outcome.resolution):
+            shell.warn(warning)
     if write:
         write_outcome(outcome)
     if outcome.changed:

@@ -51,6 +51,7 @@ __all__ = [
     "ResolveError",
     "RootRequest",
     "VersionPreferences",
+    "show_id",
     "solve",
 ]
 
@@ -494,7 +495,7 @@ class _Queryer:
                 notes=[f"location searched: {self.registry.describe_source(first.dep.source)}",
                        f"version required: {first.dep.req_text}"])
         if len(found) > 1:
-            listed = "\n".join(f"  * {_show_id(c.package_id)}" for c in found)
+            listed = "\n".join(f"  * {show_id(c.package_id)}" for c in found)
             raise NocargoError(
                 f"the replacement specification `{first.spec}` matched multiple packages:\n"
                 + listed)
@@ -508,7 +509,7 @@ class _Queryer:
             raise NocargoError(
                 "overlapping replacement specifications found:\n\n"
                 f"  * {matching[0].spec}\n  * {matching[1].spec}\n\n"
-                f"both specifications match: {_show_id(cand.package_id)}")
+                f"both specifications match: {show_id(cand.package_id)}")
         if source_key(repl.package_id.source) != source_key(cand.package_id.source):
             self.used_replacements[cand.key] = (repl, self.registry.summary(repl))
 
@@ -620,7 +621,7 @@ def _resolve_features(parent: PackageId | None, summary: PackageSummary,
         for name in sorted(reqs.deps):
             if name not in valid:
                 raise NocargoError(
-                    f"package `{_show_id(summary.package_id)}` does not have a dependency named "
+                    f"package `{show_id(summary.package_id)}` does not have a dependency named "
                     f"`{name}`")
     return reqs.features, out
 
@@ -631,7 +632,7 @@ def _activate_error(err: _RequirementError, parent: PackageId | None,
     if err.kind == "cycle":
         return NocargoError(f"cyclic feature dependency: feature `{feat}` depends on itself")
     deps = [d for d in summary.dependencies if d.name_in_toml == feat]
-    pkg = _show_id(summary.package_id)
+    pkg = show_id(summary.package_id)
     if not deps:
         if parent is None:
             return NocargoError(f"package `{pkg}` does not have the feature `{feat}`")
@@ -704,7 +705,7 @@ def _activate_deps_loop(queryer: _Queryer, roots: Sequence[RootRequest],
         try:
             frame = _activate(cx, queryer, None, cand, opts)
         except _Conflict as exc:  # pragma: no cover - cargo panics here
-            raise NocargoError(f"unexpected conflict activating root {_show_id(cand.package_id)}") from exc
+            raise NocargoError(f"unexpected conflict activating root {show_id(cand.package_id)}") from exc
         if frame is not None:
             remaining_deps.push(frame)
 
@@ -961,17 +962,17 @@ def _check_cycles(res: Resolution) -> None:
             if ck in on_path:
                 cycle = [p for p, _ in stack] + [child]
                 idx = next(i for i, p in enumerate(cycle) if pid_key(p) == ck)
-                shown = "\n".join(f"    ... which depends on `{_show_id(p)}`" for p in cycle[idx + 1:])
+                shown = "\n".join(f"    ... which depends on `{show_id(p)}`" for p in cycle[idx + 1:])
                 raise ResolveError(
-                    f"cyclic package dependency: package `{_show_id(child)}` depends on itself. "
-                    f"Cycle:\npackage `{_show_id(child)}`\n{shown}")
+                    f"cyclic package dependency: package `{show_id(child)}` depends on itself. "
+                    f"Cycle:\npackage `{show_id(child)}`\n{shown}")
             if ck not in checked:
                 checked.add(ck)
                 on_path.add(ck)
                 stack.append((child, iter(graph.get(ck, ()))))
 
 
-def _show_id(pid: PackageId) -> str:
+def show_id(pid: PackageId) -> str:
     """``name v1.2.3`` plus `` (source)`` for non-crates.io sources, as cargo prints ids."""
     text = f"{pid.name} v{pid.version}"
     src = pid.source
@@ -984,14 +985,14 @@ def _show_id(pid: PackageId) -> str:
 
 def _describe_path(cx: _Context, pid: PackageId) -> str:
     chain = cx.path_to_root(pid)
-    lines = [f"package `{_show_id(chain[0][0])}`"]
+    lines = [f"package `{show_id(chain[0][0])}`"]
     for p, dep in chain[1:]:
         if dep is None:
             continue
         kind = "path " if dep.source.is_path() else "git " if dep.source.is_git() else ""
         locked = f"(locked to {dep.locked}) " if dep.locked is not None else ""
         lines.append(f"    ... which satisfies {kind}dependency `{dep.describe()}` {locked}"
-                     f"of package `{_show_id(p)}`")
+                     f"of package `{show_id(p)}`")
     return "\n".join(lines)
 
 

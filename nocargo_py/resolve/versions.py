@@ -24,9 +24,9 @@ The search itself is :mod:`nocargo_py.resolve.solver`; the packages come through
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import NocargoError
 from ..lockfile import Lockfile, lockfile_from_graph
@@ -134,6 +134,8 @@ class VersionResolution:
     unused_patches: tuple[Candidate, ...]
     version: int
     metadata: tuple[tuple[str, str], ...] = ()
+    #: for each unused patch (by candidate key): the canonical URLs it was registered for
+    unused_patch_urls: Mapping[Any, frozenset[str]] = field(default_factory=dict)
 
     def package_ids(self) -> list[PackageId]:
         return self.resolution.package_ids()
@@ -252,6 +254,10 @@ def resolve_versions(
 
     used = set(resolution.packages)
     unused = tuple(c for _, c in registry.patch_candidates() if c.key not in used)
+    unused_urls: dict[Any, set[str]] = {}
+    for url, c in registry.patch_candidates():
+        if c.key not in used:
+            unused_urls.setdefault(c.key, set()).add(url)
 
     version = default_lock_version(inputs.lowest_rust_version())
     metadata: tuple[tuple[str, str], ...] = ()
@@ -259,7 +265,8 @@ def resolve_versions(
         _check_checksums(resolution, previous)
         metadata = previous.metadata
         version = previous.version
-    return VersionResolution(resolution, unused, version, metadata)
+    return VersionResolution(resolution, unused, version, metadata,
+                             {k: frozenset(v) for k, v in unused_urls.items()})
 
 
 def load_path_package(directory: Path) -> Summary | None:
