@@ -12,6 +12,11 @@ import argparse
 COMMANDS = ("metadata", "cfg", "index", "lock", "plan", "explain", "gen", "init")
 
 
+def help_text(doc: str) -> str:
+    """A module docstring as ``--help`` prints it: reST literals (````x````) as `x`."""
+    return doc.replace("``", "`")
+
+
 def add_selection_args(parser: argparse.ArgumentParser, verb: str, default: str) -> None:
     """cargo's package selection and feature flags (``plan``, ``explain``, ``gen``,
     ``init``); ``verb`` says what is done with a selected package (``build``, ``plan``),

@@ -16,6 +16,7 @@ import argparse
 import sys
 
 from ..cfg import Platform, host_triple, list_targets, target_info
+from . import help_text
 
 __all__ = ["register", "run"]
 
@@ -37,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
         "cfg",
         parents=parents,
         help="evaluate [target.KEY] keys (cfg(...) or a target name) for a target",
-        description=__doc__.split("\n\n")[0],
+        description=help_text(__doc__.split("\n\n")[0]),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

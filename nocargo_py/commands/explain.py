@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from ..resolve.explain import explain
+from . import help_text
 from .plan import add_resolution_args, resolve_from_args
 
 __all__ = ["register", "run"]
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
         "explain",
         parents=parents,
         help="why is a package in the graph, why is a feature on",
-        description=__doc__.split("\n\n")[0],
+        description=help_text(__doc__.split("\n\n")[0]),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

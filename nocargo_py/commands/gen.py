@@ -28,7 +28,7 @@ from typing import Any
 from ..errors import NocargoError
 from ..plan import Plan
 from ..resolve.features import PackageSelection
-from . import add_selection_args
+from . import add_selection_args, help_text
 
 __all__ = ["add_gen_args", "build_plan", "generate", "register", "run", "write_atomic"]
 
@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list) -> None:
     """Add the ``gen`` subcommand."""
     parser = subparsers.add_parser(
         "gen", parents=parents, help="write Cargo.nix (resolve, plan, render)",
-        description=__doc__, epilog=_EPILOG,
+        description=help_text(__doc__), epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_gen_args(parser)
     parser.set_defaults(func=run)

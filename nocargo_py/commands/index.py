@@ -23,6 +23,7 @@ from ..index.registries import Registries
 from ..index.vendor import vendor_lockfiles
 from ..source import SourceId
 from ..summary import Summary
+from . import help_text
 
 __all__ = ["register"]
 
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list) -> None:
     """Add ``index`` with its ``show`` and ``vendor`` subcommands."""
     parser = subparsers.add_parser(
         "index", parents=parents, help="show or vendor registry index data",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=help_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="index_command", metavar="SUBCOMMAND")
     parser.set_defaults(func=lambda args, ctx: _usage(parser))
 

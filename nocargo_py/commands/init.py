@@ -23,6 +23,7 @@ from typing import Any
 
 from ..errors import NocargoError
 from ..render.nix import nix_string
+from . import help_text
 from .gen import add_gen_args, generate, write_atomic
 
 __all__ = ["register", "run", "default_nix", "flake_nix", "nix_system"]
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list) -> None:
     """Add the ``init`` subcommand."""
     parser = subparsers.add_parser(
         "init", parents=parents, help="gen, plus flake.nix and default.nix where missing",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=help_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     add_gen_args(parser)
     parser.set_defaults(func=run)
 

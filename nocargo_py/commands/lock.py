@@ -19,6 +19,7 @@ from typing import Any
 
 from ..lockfile import Lockfile
 from ..source import PackageId
+from . import help_text
 
 __all__ = ["register", "lock_changes"]
 
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list) -> None:
     """Add the ``lock`` subcommand."""
     parser = subparsers.add_parser(
         "lock", parents=parents, help="create or update Cargo.lock (resolve versions)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=help_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dry-run", action="store_true",
                         help="resolve and report changes, but do not write Cargo.lock")
     parser.add_argument("--stdout", action="store_true",

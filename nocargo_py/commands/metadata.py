@@ -15,6 +15,7 @@ from pathlib import Path
 from ..errors import NocargoError
 from ..metadata import metadata_text
 from ..workspace import load_workspace
+from . import help_text
 
 __all__ = ["register", "run"]
 
@@ -33,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
         "metadata",
         parents=parents,
         help="print the workspace's packages as `cargo metadata` JSON",
-        description=__doc__.split("\n\n")[0],
+        description=help_text(__doc__.split("\n\n")[0]),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import NocargoError
-from . import add_selection_args
+from . import add_selection_args, help_text
 from ..package import Workspace
 from ..profiles import Profiles
 from ..resolve.features import (
@@ -280,7 +280,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
         "plan",
         parents=parents,
         help="print the build plan (JSON; `--unit-graph`: cargo's unit graph)",
-        description="\n\n".join(__doc__.split("\n\n")[:3]),
+        description=help_text("\n\n".join(__doc__.split("\n\n")[:3])),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
