@@ -77,7 +77,6 @@ class Project:
     corpus: str
     bin: str
     features: tuple[str, ...] = ()
-    no_default_features: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
     env_crates: tuple[str, ...] = ()
     clear_native_inputs: tuple[str, ...] = ()
@@ -87,8 +86,7 @@ class Project:
         return f"{self.crate}-{self.version}"
 
     def feature_args(self) -> list[str]:
-        args = [f"--features={','.join(self.features)}"] if self.features else []
-        return args + (["--no-default-features"] if self.no_default_features else [])
+        return [f"--features={','.join(self.features)}"] if self.features else []
 
     def crate_overrides(self) -> str:
         """The ``crateOverrides`` Nix expression: ``env`` for ``env_crates``; crates in
