@@ -30,7 +30,8 @@ from ..plan import Plan
 from ..resolve.features import PackageSelection
 from . import add_selection_args, help_text
 
-__all__ = ["add_gen_args", "build_plan", "generate", "register", "run", "write_atomic"]
+__all__ = ["add_gen_args", "build_plan", "generate", "register", "run", "write_atomic",
+           "write_if_changed"]
 
 _EPILOG = """\
 examples:
@@ -150,14 +151,21 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
         ctx.shell.status("Fresh", _display(out))
         return 0
     out, text = generate(args, ctx)
-    try:
-        unchanged = out.read_text(encoding="utf-8") == text
-    except (FileNotFoundError, UnicodeDecodeError):
-        unchanged = False
-    if not unchanged:
-        write_atomic(out, text)
-    ctx.shell.status("Generated" if not unchanged else "Fresh", _display(out))
+    changed = write_if_changed(out, text)
+    ctx.shell.status("Generated" if changed else "Fresh", _display(out))
     return 0
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` atomically unless it already holds exactly that (the
+    file's time stamp then stays); whether it was written."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    write_atomic(path, text)
+    return True
 
 
 def _display(path: Path) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import NocargoError
 from ..render.nix import nix_string
 from . import help_text
-from .gen import add_gen_args, generate, write_atomic
+from .gen import add_gen_args, generate, write_atomic, write_if_changed
 
 __all__ = ["register", "run", "default_nix", "flake_nix", "nix_system"]
 
@@ -126,12 +126,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     from ..workspace import load_workspace
 
     out, text = generate(args, ctx)
-    try:
-        unchanged = out.read_text(encoding="utf-8") == text
-    except (FileNotFoundError, UnicodeDecodeError):
-        unchanged = False
-    if not unchanged:
-        write_atomic(out, text)
+    changed = write_if_changed(out, text)
     ws = load_workspace(ctx.options.manifest_path, Path.cwd(), ctx.shell)
     root = ws.root
     try:
@@ -146,7 +141,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
         "default.nix": default_nix(rel),
         "flake.nix": flake_nix(rel, system, f"{name}, built crate by crate with nocargo-py"),
     }
-    ctx.shell.status("Generated" if not unchanged else "Fresh", rel)
+    ctx.shell.status("Generated" if changed else "Fresh", rel)
     for filename, content in files.items():
         path = root / filename
         if path.exists() or path.is_symlink():
