@@ -143,6 +143,17 @@ def section(title: str) -> None:
 
 
 @contextlib.contextmanager
+def reported(name: str, summary: list[list[str]]) -> Iterator[None]:
+    """Run one section: a failure is printed and noted in the summary, and the other
+    sections still run."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - report, go on with the others
+        print(f"\n**section `{name}` failed**: {type(exc).__name__}: {exc}")
+        summary.append([f"section `{name}`", "failed", "-"])
+
+
+@contextlib.contextmanager
 def scratch(prefix: str, keep: bool) -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix=prefix))
     try:
@@ -642,7 +653,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        env=base_env(), check=True, capture_output=True)
         gen_rows: list[GenRow] = []
         if "gen" in sections:
-            try:
+            with reported("gen", summary):
                 section("gen vs cargo metadata")
                 gen_rows = bench_gen(projects, args.runs, args.cold_runs, not args.no_network,
                                      work / "gen")
@@ -654,23 +665,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 f"worst {fmt(r)}× ({worst.project}); median "
                                 f"{fmt(statistics.median(ratio(x.ours_warm.w, x.cargo_warm.w) for x in gen_rows))}×",
                                 "met" if r <= GOAL_GEN else "not met"])
-            except Exception as exc:  # noqa: BLE001 - report, go on with the others
-                print(f"\n**section `gen` failed**: {type(exc).__name__}: {exc}")
-                summary.append(["section `gen`", "failed", "-"])
 
         if "lock" in sections:
-            try:
+            with reported("lock", summary):
                 section("lock vs cargo generate-lockfile")
                 rows = bench_lock(args.runs)
                 print_lock(rows, args.runs)
                 summary.append(["lock from scratch (no goal set)",
                                 ", ".join(f"{r[0]} {r[4]}×" for r in rows), "-"])
-            except Exception as exc:  # noqa: BLE001 - report, go on with the others
-                print(f"\n**section `lock` failed**: {type(exc).__name__}: {exc}")
-                summary.append(["section `lock`", "failed", "-"])
 
         if "eval" in sections:
-            try:
+            with reported("eval", summary):
                 section("Nix evaluation (nix-instantiate)")
                 corpus_nix, corpus_units = None, 0
                 big = next((r for r in gen_rows if r.project == BIGGEST), None)
@@ -696,12 +701,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     summary.append(["eval 2,000 units ≤ 2 s and ≤ 2× floor",
                                     f"{fmt(two.ours.w)} s, {fmt(rr)}× (cpu {fmt(ratio(two.ours.c, two.flat.c))}×)",
                                     "met" if met else "not met"])
-            except Exception as exc:  # noqa: BLE001 - report, go on with the others
-                print(f"\n**section `eval` failed**: {type(exc).__name__}: {exc}")
-                summary.append(["section `eval`", "failed", "-"])
 
         if "build" in sections:
-            try:
+            with reported("build", summary):
                 section("build (clean release, no-op, after an edit)")
                 row = bench_build(args.build_project, args.build_runs, work / "build")
                 print_build([row], args.build_runs)
@@ -710,17 +712,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 f"{fmt(rr)}× wall, {fmt(ratio(row.nix_clean.c, row.cargo_clean.c))}× "
                                 f"cpu ({row.project})",
                                 "met" if rr <= GOAL_BUILD else "not met"])
-            except Exception as exc:  # noqa: BLE001 - report, go on with the others
-                print(f"\n**section `build` failed**: {type(exc).__name__}: {exc}")
-                summary.append(["section `build`", "failed", "-"])
 
         if "profile" in sections:
-            try:
+            with reported("profile", summary):
                 section(f"profile of gen on `{BIGGEST}` (in-process, warm, offline)")
                 print(bench_profile(BIGGEST, work / "profile", args.top))
-            except Exception as exc:  # noqa: BLE001 - report, go on with the others
-                print(f"\n**section `profile` failed**: {type(exc).__name__}: {exc}")
-                summary.append(["section `profile`", "failed", "-"])
 
     if summary:
         section("goals (issue 7)")
