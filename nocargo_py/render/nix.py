@@ -79,18 +79,6 @@ def to_nix(value: Any, indent: int = 0) -> str:
     line. The output is deterministic.
     """
     pad = "  " * indent
-    if isinstance(value, NixExpr):
-        return value.text
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return str(value) if value >= 0 else f"({value})"
-    if isinstance(value, str):
-        return nix_string(value)
     if isinstance(value, Mapping):
         if not value:
             return "{ }"
@@ -106,7 +94,7 @@ def to_nix(value: Any, indent: int = 0) -> str:
             return "[ " + " ".join(to_nix(v) for v in value) + " ]"
         inner = "".join(f"{pad}  {to_nix(v, indent + 1)}\n" for v in value)
         return "[\n" + inner + pad + "]"
-    raise TypeError(f"cannot print {type(value).__name__} as Nix")
+    return _scalar(value)
 
 
 # -- the direct writer ----------------------------------------------------------------------
