@@ -8,15 +8,17 @@ of reason (conflict, missing crate or version, links clash, missing feature).
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
-from conftest import is_ci_profile
+from conftest import is_ci_profile, run_cli
 from sparse_server import serve_registry
 from test_versions_support import (
     DepSpec,
@@ -115,3 +117,37 @@ def test_larger_random_registries_match_cargo(seed: int) -> None:
     world = larger_world(seed)
     ours, theirs = compare_generate(world)
     assert_same(world, ours, theirs)
+
+
+@pytest.mark.slow
+def test_relock_to_the_first_matching_version_fails_like_cargo(tmp_path: Path) -> None:
+    """Two versions of `c` locked (a normal dep `*` with feature `std`, a dev-dep `0.*`):
+    resolving again with the lock, cargo locks `*` to the first locked match, c 0.2.3, which
+    has no `std` — it fails, and so must we (found by test_versions_properties)."""
+    y = dict(yanked=True, links="native")
+    world = World(crates=(
+        ("c", (VersionSpec("0.1.0", **y),
+               VersionSpec("1.0.1", features=(("std", ()),), links="native"),
+               VersionSpec("0.2.3", deps=(DepSpec("d", "*", optional=True),)))),
+        ("d", (VersionSpec("0.2.3", **y),)),
+    ), members=(MemberSpec("m0", deps=(DepSpec("c", "*", features=("std",), rename="c_alt"),
+                                       DepSpec("c", "0.*", kind="dev", rename="c_alt"))),),
+        resolver="2")
+    write_registry(world, tmp_path / "index")
+    with serve_registry(tmp_path / "index") as server:
+        ws = tmp_path / "ws"
+        write_workspace(world, ws)
+        set_registry_config(ws, server)
+        first = cargo_lock(ws, tmp_path / "home")
+        assert first.ok, first.error
+        (ws / "Cargo.lock").write_text(first.lock)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CARGO")}
+        env["CARGO_HOME"] = str(tmp_path / "home")
+        theirs = subprocess.run(["cargo", "metadata", "--format-version", "1"], cwd=ws, env=env,
+                                capture_output=True, text=True, timeout=300)
+        ours = run_cli("lock", cwd=ws, env={"NOCARGO_PY_CACHE_DIR": str(tmp_path / "cache")})
+    assert theirs.returncode == 101 and ours.returncode == 101, (theirs.stderr, ours.stderr)
+    for text in (theirs.stderr, ours.stderr):
+        assert "versions that meet the requirements `*` (locked to 0.2.3) are: 0.2.3" in text
+        assert "depends on `c` with feature `std` but `c` does not have that feature." in text
+    assert (ws / "Cargo.lock").read_text() == first.lock  # nothing written
