@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 import wsgen
@@ -178,6 +178,14 @@ def check(base: Path, inv: wsgen.Invocation) -> None:
             "only one tool failed:\n" + (theirs if isinstance(theirs, str) else ours)
             + _keep(base, inv))
     if not equivalent(ours, theirs):
+        # cargo's own answer can vary from run to run: which of two library units that
+        # differ only in a deferred/resolved `strip` a dependent links (its second pass
+        # walks a HashMap; seen live, 3 of 6 runs each way). Ours must be one of cargo's.
+        for _ in range(6):
+            again = cargo_unit_graph(base, inv)
+            if not isinstance(again, str) and equivalent(ours, again):
+                event("cargo's unit graph varied between runs; ours is one of its answers")
+                return
         raise AssertionError(first_difference(ours, theirs) + _keep(base, inv))
 
 
