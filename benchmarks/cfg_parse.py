@@ -9,7 +9,10 @@ data; thousands, with repeats) plus the corpus manifests' ``[target.KEY]`` keys.
 What is timed (best of ``--runs``, seconds):
 
 * ``parse cold``   ``Platform.parse`` of every distinct key with an empty cache (the Lark
-                   LALR parser, grammar already loaded);
+                   LALR parser, grammar already loaded; the cross-run store of parses
+                   bypassed);
+* ``parse memo``   the same, each parse read back from that store (``cfg._memo``: what a
+                   run pays for a key some earlier run parsed);
 * ``parse cached`` ``Platform.parse`` of every key occurrence (the lru_cache path an index
                    loader sees);
 * ``match``        every distinct key against every built-in target (``matches``);
@@ -37,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from nocargo_py.cfg import Platform, evaluate, list_targets, parse_cfg, target_info  # noqa: E402
-from nocargo_py.cfg import _grammar  # noqa: E402
+from nocargo_py.cfg import _grammar, _memo  # noqa: E402
 from nocargo_py.cfg.platform import _parse_platform  # noqa: E402
 
 
@@ -102,8 +105,21 @@ def main() -> int:
         for key in distinct:
             Platform.parse(key)
 
-    t_cold = best(args.runs, cold)
+    lookup, remember = _memo.lookup, _memo.remember
+    _memo.lookup, _memo.remember = (lambda start, text: None), (lambda start, text, expr: None)
+    try:
+        t_cold = best(args.runs, cold)
+    finally:
+        _memo.lookup, _memo.remember = lookup, remember
     print(f"parse cold    {t_cold:8.4f} s  ({t_cold / len(distinct) * 1e6:.1f} µs per distinct key)")
+    cold()  # fills the store of parses (in memory; written at exit)
+
+    def memo() -> None:
+        _memo._store().decoded.clear()  # decode each entry again, as a new process does
+        cold()
+
+    t_memo = best(args.runs, memo)
+    print(f"parse memo    {t_memo:8.4f} s  ({t_memo / len(distinct) * 1e6:.1f} µs per distinct key)")
     t_cached = best(args.runs, lambda: [Platform.parse(k) for k in keys])
     print(f"parse cached  {t_cached:8.4f} s  ({t_cached / len(keys) * 1e6:.2f} µs per occurrence)")
 

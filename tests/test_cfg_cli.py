@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -130,9 +131,10 @@ def test_rustc_that_does_not_exist() -> None:
 
 def test_lark_tables_are_cached_and_a_damaged_cache_is_rebuilt(tmp_path) -> None:
     env = {**os.environ, "NOCARGO_PY_CACHE_DIR": str(tmp_path)}
-    code = ("from nocargo_py.cfg import parse_cfg; "
-            "print(type(parse_cfg('all(unix, not(target_os = \"linux\"))')).__name__)")
-    for damage in (None, b"garbage", b"\n\x80\x04truncated"):
+    for i, damage in enumerate((None, b"garbage", b"\n\x80\x04truncated")):
+        # a new expression each time: a remembered parse (see the next test) needs no Lark
+        code = ("from nocargo_py.cfg import parse_cfg; "
+                f"print(type(parse_cfg('all(unix, not(target_os = \"os{i}\"))')).__name__)")
         cache = tmp_path / f"lark-cfg-py{sys.version_info[0]}{sys.version_info[1]}.cache"
         if damage is not None:
             first_line = cache.read_bytes().split(b"\n", 1)[0]
@@ -141,3 +143,60 @@ def test_lark_tables_are_cached_and_a_damaged_cache_is_rebuilt(tmp_path) -> None
                               text=True, check=True)
         assert proc.stdout == "CfgAll\n" and proc.stderr == ""
         assert cache.stat().st_size > 1000  # (re)written with the real tables
+
+
+_MEMO_SCRIPT = """
+import sys
+from nocargo_py.cfg import parse_cfg, parse_cfg_option
+from nocargo_py.cfg.ast import render
+from nocargo_py.errors import ParseError
+exprs = [parse_cfg(t) for t in sys.argv[1:]]
+print(repr([(type(e).__name__, render(e), repr(e)) for e in exprs]))
+print(repr(parse_cfg_option('target_os="linux"')))
+try:
+    parse_cfg('all(unix,')
+except ParseError as exc:
+    print(str(exc).splitlines()[0])
+print("lark" in sys.modules)
+"""
+
+
+def test_parsed_cfgs_are_remembered_and_a_damaged_store_is_ignored(tmp_path) -> None:
+    """A parse seen before needs no Lark; what is read back equals a fresh parse; a file that
+    is garbage, of another grammar, or has entries that are not syntax trees changes
+    nothing but speed, and is rewritten."""
+    env = {**os.environ, "NOCARGO_PY_CACHE_DIR": str(tmp_path)}
+    texts = ['all(unix, not(target_os = "linux"), any(r#windows, true))', "false",
+             'target_arch = "wasm32"', "any()", "not(all())"]
+
+    def run() -> tuple[list[str], bool]:
+        proc = subprocess.run([sys.executable, "-c", _MEMO_SCRIPT, *texts], env=env,
+                              capture_output=True, text=True, check=True)
+        assert proc.stderr == ""
+        *lines, lark = proc.stdout.splitlines()
+        return lines, lark == "True"
+
+    memo = tmp_path / f"cfg-parsed-py{sys.version_info[0]}{sys.version_info[1]}.json"
+    fresh, used_lark = run()
+    assert used_lark  # the error case always needs the parser
+    assert "expected" in fresh[2] or "ended" in fresh[2]
+    stored = json.loads(memo.read_text())
+    assert len(stored["entries"]) == len(texts) + 1  # the error is not stored
+    # without the error case, Lark is not imported at all
+    proc = subprocess.run([sys.executable, "-c",
+                           "import sys; from nocargo_py.cfg import parse_cfg; "
+                           f"[parse_cfg(t) for t in {texts!r}]; print('lark' in sys.modules)"],
+                          env=env, capture_output=True, text=True, check=True)
+    assert proc.stdout == "False\n"
+    assert run()[0] == fresh
+
+    good = memo.read_text()
+    other_grammar = json.loads(good)
+    other_grammar["grammar"] = "0" * 64
+    bad_entry = json.loads(good)
+    key = f"expression:{texts[0]}"
+    bad_entry["entries"][key] = ["all", [["name", 1, False]]]
+    for damage in ("garbage", "[]", json.dumps(other_grammar), json.dumps(bad_entry)):
+        memo.write_text(damage)
+        assert run()[0] == fresh
+        assert json.loads(memo.read_text())["entries"][key] == stored["entries"][key]

@@ -10,6 +10,7 @@ The strategies here are reused by the differential tests in ``test_cfg_oracle.py
 
 from __future__ import annotations
 
+import json
 import random
 
 from hypothesis import find, given, settings, strategies as st
@@ -256,3 +257,14 @@ def test_invalid_strategy_is_not_vacuous() -> None:
         found = find(SUSPICIOUS, lambda text, wanted=wanted: _outcome(text) == wanted,
                      settings=settings(max_examples=2000, database=None))
         assert _outcome(found) == wanted
+
+
+@given(ANY_EXPR)
+def test_remembered_parse_round_trips(expr: CfgExpr) -> None:
+    """What the cross-run store of parses (``cfg._memo``) writes reads back as the same tree,
+    raw identifiers included."""
+    from nocargo_py.cfg import _memo
+
+    back = _memo._decode(json.loads(json.dumps(_memo._encode(expr))))
+    assert back == expr
+    assert render(back) == render(expr)

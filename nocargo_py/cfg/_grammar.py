@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import sys
 from functools import cache
-from importlib import resources
 
 from lark import Lark, Token, Transformer
 
+from ._memo import grammar_text
 from .ast import CfgAll, CfgAny, CfgBool, CfgExpr, CfgKeyValue, CfgName, CfgNot, CfgOption
 from .parser import EXPRESSION, OPTION
 
 __all__ = ["grammar_text", "cfg_parser"]
-
-
-def grammar_text() -> str:
-    """The text of ``cfg.lark`` as installed with the package."""
-    return (resources.files("nocargo_py") / "grammar" / "cfg.lark").read_text(encoding="utf-8")
 
 
 def _ident(token: Token) -> tuple[str, bool]:

@@ -69,15 +69,23 @@ def parse_cfg_option(text: str) -> CfgOption:
 
 
 def _parse(text: str, start: str) -> object:
-    # Lark is imported on the first parse (a run that meets no cfg never pays for it)
+    # Successful parses are remembered across runs (see ._memo); Lark is imported on the
+    # first parse of an expression not seen before (most runs never pay for it)
+    from . import _memo
+
+    found = _memo.lookup(start, text)
+    if found is not None:
+        return found
     from lark.exceptions import UnexpectedInput
 
     from ._grammar import cfg_parser
 
     try:
-        return cfg_parser().parse(text, start=start)
+        expr = cfg_parser().parse(text, start=start)
     except UnexpectedInput as exc:
         raise _translate(text, start, exc) from None
+    _memo.remember(start, text, expr)
+    return expr
 
 
 def _error(text: str, message: str, start: int, end: int) -> ParseError:
