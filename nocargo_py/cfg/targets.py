@@ -24,12 +24,9 @@ rustc's print order (sorted by the printed line, duplicates removed).
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
-import platform as _platform
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -292,6 +289,8 @@ def target_info(
 
 def _unknown_target(triple: str) -> NocargoError:
     notes = []
+    import difflib
+
     close = difflib.get_close_matches(triple, list_targets(), n=3, cutoff=0.75)
     if close:
         notes.append("help: did you mean " + ", ".join(f"`{c}`" for c in close) + "?")
@@ -362,6 +361,8 @@ def _cfg_flags(extra: Sequence[str | CfgPair]) -> list[str]:
 
 
 def _run_rustc(rustc: str, args: list[str], env: Mapping[str, str] | None = None) -> str:
+    import subprocess
+
     full_env = dict(os.environ)
     full_env.pop("RUSTC_LOG", None)
     if env:
@@ -395,6 +396,8 @@ def host_triple(rustc: str | None = None) -> str:
         raise NocargoError(f"`{rustc} -vV` did not print a `host:` line")
     triple = _guess_host()
     if triple is None:
+        import platform as _platform
+
         raise NocargoError(
             f"cannot tell the host triple of this machine ({sys.platform}, "
             f"{_platform.machine()}); pass --rustc PATH or --target TRIPLE"
@@ -411,6 +414,8 @@ _LINUX_ARCH = {
 
 
 def _guess_host() -> str | None:
+    import platform as _platform
+
     machine = _platform.machine().lower()
     if sys.platform.startswith("linux"):
         if machine.startswith("armv7"):

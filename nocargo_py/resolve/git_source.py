@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -35,6 +34,8 @@ def resolve_reference(url: str, reference: GitReference) -> str:
     """The commit ``reference`` points to now in the repository at ``url`` (``ls-remote``)."""
     if reference.kind == "rev" and _HEX40.match(reference.value):
         return reference.value
+    import subprocess
+
     try:
         proc = subprocess.run(["git", "ls-remote", url], capture_output=True, text=True,
                               timeout=600, env={**os.environ, "GIT_TERMINAL_PROMPT": "0",

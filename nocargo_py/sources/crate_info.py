@@ -24,9 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tarfile
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
@@ -285,6 +283,8 @@ def extract_crate(crate_file: Path, package_id: PackageId, dest: Path) -> Path:
     Like cargo, every entry must live under ``name-version/``; absolute paths, ``..`` and
     links leaving the archive are refused (``tarfile``'s ``data`` filter).
     """
+    import tarfile
+
     prefix = f"{package_id.name}-{package_id.version}"
     what = f"`{package_id.name} v{package_id.version}`"
     try:
@@ -322,6 +322,8 @@ def extract_crate_shape(crate_file: Path, package_id: PackageId, dest: Path) -> 
     Writing only the shape matters for big crates (thousands of generated sources): the
     contents are never read, and writing then deleting them dominated a cold ``gen``.
     """
+    import tarfile
+
     prefix = f"{package_id.name}-{package_id.version}"
     what = f"`{package_id.name} v{package_id.version}`"
     root = dest / prefix
@@ -439,7 +441,7 @@ def store_crate_info(directory: Path, infos: Iterable[CrateInfo]) -> list[Path]:
             for info in by_name[name]:
                 table[info.version] = info
             lines = [table[v].to_json_line() for v in sorted(table, key=_version_sort_key)]
-            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+            tmp = path.with_name(f".{path.name}.{os.urandom(16).hex()}.tmp")
             try:
                 tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
                 os.replace(tmp, path)
@@ -484,7 +486,7 @@ def store_git_info(directory: Path, package_id: PackageId, info: CrateInfo, fetc
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"info": info.to_json(), "fetch": fetch.to_json()}, sort_keys=True, indent=1,
                       ensure_ascii=False) + "\n"
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(16).hex()}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
