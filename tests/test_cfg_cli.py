@@ -166,8 +166,10 @@ def test_parsed_cfgs_are_remembered_and_a_damaged_store_is_ignored(tmp_path) -> 
     is garbage, of another grammar, or has entries that are not syntax trees changes
     nothing but speed, and is rewritten."""
     env = {**os.environ, "NOCARGO_PY_CACHE_DIR": str(tmp_path)}
+    long = "any(" + ", ".join(f'all(target_arch = "arch{i}", not(unix))' for i in range(40)) + ")"
+    deep = "not(" * 100 + "unix" + ")" * 100  # parsed each time, never stored
     texts = ['all(unix, not(target_os = "linux"), any(r#windows, true))', "false",
-             'target_arch = "wasm32"', "any()", "not(all())"]
+             'target_arch = "wasm32"', "any()", "not(all())", long, deep]
 
     def run() -> tuple[list[str], bool]:
         proc = subprocess.run([sys.executable, "-c", _MEMO_SCRIPT, *texts], env=env,
@@ -181,11 +183,13 @@ def test_parsed_cfgs_are_remembered_and_a_damaged_store_is_ignored(tmp_path) -> 
     assert used_lark  # the error case always needs the parser
     assert "expected" in fresh[2] or "ended" in fresh[2]
     stored = json.loads(memo.read_text())
-    assert len(stored["entries"]) == len(texts) + 1  # the error is not stored
-    # without the error case, Lark is not imported at all
+    assert len(long) > 1000 and f"expression:{long}" in stored["entries"]
+    # every expression but `deep`, and the option; not the error
+    assert len(stored["entries"]) == len(texts) - 1 + 1
+    # what was stored needs no Lark at all
     proc = subprocess.run([sys.executable, "-c",
                            "import sys; from nocargo_py.cfg import parse_cfg; "
-                           f"[parse_cfg(t) for t in {texts!r}]; print('lark' in sys.modules)"],
+                           f"[parse_cfg(t) for t in {texts[:-1]!r}]; print('lark' in sys.modules)"],
                           env=env, capture_output=True, text=True, check=True)
     assert proc.stdout == "False\n"
     assert run()[0] == fresh

@@ -4,14 +4,15 @@ Every parse goes through the Lark grammar; what is kept is its result. The cfg e
 met in practice are a small, repeating set (``cfg(unix)``, ``cfg(windows)``,
 ``cfg(target_arch = "wasm32")`` …), while importing Lark and loading its tables costs a
 small project's whole resolution — and most runs parse nothing new. So successful parses
-of expressions up to :data:`MAX_TEXT` characters are stored as JSON
-(``cfg-parsed-py<version>.json``) and read back before Lark is imported.
+(of expressions up to :data:`MAX_TEXT` characters and :data:`MAX_DEPTH` levels deep) are
+stored as JSON (``cfg-parsed-py<version>.json``) and read back before Lark is imported.
 
 The file names a SHA-256 of the grammar and of the modules that build the syntax tree, and
-a format number: a change to any of them starts afresh. A file that cannot be read or is malformed is ignored (and replaced
-on the next write), as is an entry that does not decode to a syntax tree. Writing happens once, at exit, to a temporary file renamed into
-place; when that fails (no cache directory, read-only disk) nothing is reported.
-Errors are never stored: their messages come from the parser each time.
+a format number: a change to any of them starts afresh. A file that cannot be read or is
+malformed is ignored (and replaced on the next write), as is an entry that does not decode
+to a syntax tree. Writing happens once, at exit, to a temporary file renamed into place;
+when that fails (no cache directory, read-only disk) nothing is reported. Errors are never
+stored: their messages come from the parser each time.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from typing import Any
 
 from .ast import CfgAll, CfgAny, CfgBool, CfgExpr, CfgKeyValue, CfgName, CfgNot, CfgOption
 
-__all__ = ["grammar_text", "lookup", "remember", "MAX_TEXT", "MAX_ENTRIES"]
+__all__ = ["grammar_text", "lookup", "remember", "MAX_DEPTH", "MAX_ENTRIES", "MAX_TEXT"]
 
 FORMAT = 1
-MAX_TEXT = 512
-"""Longer expressions are not stored (this also bounds the nesting depth, so reading and
-writing nodes recursively is safe)."""
+MAX_TEXT = 4096
+"""Longer expressions are not stored."""
+MAX_DEPTH = 64
+"""Nor those nested deeper (counting parentheses), so that reading and writing nodes
+recursively is safe."""
 MAX_ENTRIES = 4096
 """A store that would grow past this many entries starts afresh (real projects use a few
 hundred expressions; random ones, as tests generate, must not make every run read a big
@@ -78,7 +81,7 @@ class _Store:
 def _read(path: Path, grammar: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     if not (isinstance(data, dict) and data.get("format") == FORMAT
             and data.get("grammar") == grammar and isinstance(data.get("entries"), dict)):
@@ -119,10 +122,22 @@ def _key(start: str, text: str) -> str:
     return f"{start}:{text}"
 
 
+def _storable(text: str) -> bool:
+    if len(text) > MAX_TEXT:
+        return False
+    depth = 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return False
+        elif ch == ")":
+            depth -= 1
+    return True
+
+
 def lookup(start: str, text: str) -> CfgExpr | CfgOption | None:
     """The stored parse of ``text`` from grammar rule ``start``, or ``None``."""
-    if len(text) > MAX_TEXT:
-        return None
     store = _store()
     key = _key(start, text)
     found = store.decoded.get(key)
@@ -142,7 +157,7 @@ def lookup(start: str, text: str) -> CfgExpr | CfgOption | None:
 
 def remember(start: str, text: str, expr: CfgExpr | CfgOption) -> None:
     """Store a successful parse (written at exit)."""
-    if len(text) > MAX_TEXT:
+    if not _storable(text):
         return
     store = _store()
     key = _key(start, text)
