@@ -310,17 +310,42 @@ def extract_crate(crate_file: Path, package_id: PackageId, dest: Path) -> Path:
 #: are among the shallower ones.
 _DISCOVERY_DEPTH = 4
 
+#: The directories target discovery lists (cargo's, and the misspellings it points out:
+#: ``src/bins``, ``test``, ``bench``, ``example``): it asks for ``<dir>/*`` and
+#: ``<dir>/*/main.rs``. Under ``src`` it asks for files directly in it (``lib.rs``,
+#: ``main.rs``, the 2015 edition's ``<name>.rs``).
+_DISCOVERY_DIRS = frozenset({"tests", "benches", "examples", "test", "bench", "example"})
+_DISCOVERY_SRC_DIRS = frozenset({"bin", "bins"})
+
+
+def _asked_about(rel: tuple[str, ...]) -> bool:
+    """Can target discovery (or the manifest loader: ``build.rs``, ``README*``) ask whether
+    the file ``rel`` exists, or list the directory it is in?"""
+    n = len(rel)
+    if n == 1:
+        return True
+    if rel[0] == "src":
+        if n == 2:
+            return True
+        base = 2 if rel[1] in _DISCOVERY_SRC_DIRS else None  # src/bin/<x>[/main.rs]
+    else:
+        base = 1 if rel[0] in _DISCOVERY_DIRS else None      # tests/<x>[/main.rs]
+    if base is None or n > base + 2 or n <= base:
+        return False
+    return n == base + 1 or rel[-1] == "main.rs"
+
 
 def extract_crate_shape(crate_file: Path, package_id: PackageId, dest: Path) -> Path:
     """What :func:`read_crate_file` needs of a ``.crate``, without writing its contents:
-    the real ``Cargo.toml``, an empty file for every other file up to
-    ``_DISCOVERY_DEPTH`` components deep (target discovery only asks whether files exist,
-    and only that deep; explicit target paths are taken as written), symlinks as they
-    are. The same checks as :func:`extract_crate` (every entry under ``name-version/``,
-    no absolute paths, ``..`` or links leaving the archive). Returns the package root.
+    the real ``Cargo.toml``, an empty file for every file target discovery may ask about
+    (see :func:`_asked_about`: the root, ``src/*``, ``src/bin/**``, ``tests/**`` … up to
+    ``_DISCOVERY_DEPTH`` components; it only asks whether files exist, and explicit target
+    paths are taken as written), symlinks as they are. The same checks as
+    :func:`extract_crate` (every entry under ``name-version/``, no absolute paths, ``..``
+    or links leaving the archive). Returns the package root.
 
-    Writing only the shape matters for big crates (thousands of generated sources): the
-    contents are never read, and writing then deleting them dominated a cold ``gen``.
+    Writing only this shape matters for big crates (thousands of generated sources): the
+    contents are never read, and writing (then deleting) files dominated a cold ``gen``.
     """
     import tarfile
 
@@ -329,6 +354,7 @@ def extract_crate_shape(crate_file: Path, package_id: PackageId, dest: Path) -> 
     root = dest / prefix
     regular: set[str] = set()      # every regular file (relative POSIX path)
     links: list[str] = []          # symlinks made
+    made: set[tuple[str, ...]] = set()  # directories known to exist
     try:
         with tarfile.open(crate_file, "r:gz") as tar:
             for member in tar:
@@ -337,22 +363,34 @@ def extract_crate_shape(crate_file: Path, package_id: PackageId, dest: Path) -> 
                     raise NocargoError(
                         f"invalid tarball downloaded for {what}: it contains a file at "
                         f"`{member.name}`, which is not under `{prefix}`")
-                member = tarfile.data_filter(member, str(dest))
                 rel = parts[1:]
-                if member.isreg():
-                    regular.add("/".join(rel))
-                if not rel or len(rel) > _DISCOVERY_DEPTH:
-                    continue
+                plain = member.isreg() or member.isdir()
+                if plain and ".." not in rel:
+                    # cannot leave `dest` by itself (links that could lead out are checked
+                    # when made); the `data` filter's realpath checks cost more than the rest
+                    if member.isreg():
+                        regular.add("/".join(rel))
+                    if not _asked_about(rel):
+                        continue
+                else:
+                    member = tarfile.data_filter(member, str(dest))
+                    if member.isreg():
+                        regular.add("/".join(rel))
+                    if not rel or len(rel) > _DISCOVERY_DEPTH:
+                        continue
                 if member.isdir():
-                    root.joinpath(*rel).mkdir(parents=True, exist_ok=True)
+                    if rel not in made:
+                        root.joinpath(*rel).mkdir(parents=True, exist_ok=True)
+                        made.add(rel)
                 elif rel == ("Cargo.toml",) or member.issym() or member.islnk():
                     tar.extract(member, dest, filter="data")
                     if member.issym():
                         links.append("/".join(rel))
                 elif member.isreg():
-                    path = root.joinpath(*rel)
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.touch()
+                    if rel[:-1] not in made:
+                        root.joinpath(*rel[:-1]).mkdir(parents=True, exist_ok=True)
+                        made.add(rel[:-1])
+                    root.joinpath(*rel).touch()
         # a symlink's target exists as it would in a full extraction, however deep
         for rel in links:
             target = os.path.normpath(os.path.join(os.path.dirname(rel),
