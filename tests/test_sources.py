@@ -152,6 +152,35 @@ def test_truncated_transfer_is_retried_then_fails_without_leftovers(tmp_path: Pa
         assert _cache_files(tmp_path / "cache") == []
 
 
+def test_each_file_is_handed_over_as_soon_as_it_is_there(tmp_path: Path) -> None:
+    """``on_file``: every file once, in the calling thread, cached ones while the downloads
+    run, the downloaded ones before ``fetch_all`` returns; the result in request order."""
+    import threading
+
+    builder = _registry(tmp_path, 6)
+    lock = _lock(builder)
+    with serve_registry(tmp_path / "reg") as server:
+        regs = _regs(server, tmp_path)
+        dl = CrateDownloader(tmp_path / "cache", client=_client(), max_workers=3)
+        requests_ = crate_requests(lock, regs)
+        half = requests_[::2]
+        dl.fetch_all(half)  # these are cached now
+        seen: list[tuple[PackageId, Path, bool]] = []
+        server.clear_log()
+        files = dl.fetch_all(requests_, on_file=lambda pid, path: seen.append(
+            (pid, path, threading.current_thread() is threading.main_thread())))
+        assert list(files) == [r.package_id for r in requests_]
+        assert sorted(seen, key=str) == sorted(((pid, path, True) for pid, path in files.items()),
+                                               key=str)
+        cached = {r.package_id for r in half}
+        assert {pid for pid, _, _ in seen[:len(half)]} == cached  # handed over first
+        assert len([r for r in server.log if r.path.startswith("dl/")]) == len(requests_) - len(half)
+        # nothing to download: each cached file still goes through on_file
+        again: list[PackageId] = []
+        dl.fetch_all(requests_, on_file=lambda pid, path: again.append(pid))
+        assert sorted(again, key=str) == sorted(files, key=str)
+
+
 def test_http_errors_name_the_crate(tmp_path: Path) -> None:
     builder = _registry(tmp_path, 1)
     lock = _lock(builder)

@@ -92,9 +92,19 @@ class CrateInfoStore:
 
         downloader = CrateDownloader(self.registries.cache_root, offline=self.offline,
                                      shell=self.shell)
+        read: dict[PackageId, CrateInfo | NocargoError] = {}
+
+        def read_file(pid: PackageId, path: Path) -> None:
+            # while the other downloads go on
+            locked = self.lock.get(pid)
+            try:
+                read[pid] = read_crate_file(path, pid, locked.checksum if locked else None)
+            except NocargoError as err:
+                read[pid] = err
+
         try:
-            files = downloader.fetch_all(crate_requests(self.lock, self.registries,
-                                                        packages=missing))
+            downloader.fetch_all(crate_requests(self.lock, self.registries, packages=missing),
+                                 on_file=read_file)
         except NocargoError as err:
             notes = list(err.notes)
             if self.offline:
@@ -103,9 +113,10 @@ class CrateInfoStore:
                              "registry packages; run once without --offline")
             raise NocargoError(err.message, notes=notes) from None
         fresh = []
-        for pid in missing:
-            locked = self.lock.get(pid)
-            info = read_crate_file(files[pid], pid, locked.checksum if locked else None)
+        for pid in missing:  # the first failure in lock order, whatever finished first
+            info = read[pid]
+            if isinstance(info, NocargoError):
+                raise info
             self.infos[pid] = info
             fresh.append(info)
         try:

@@ -26,10 +26,10 @@ import hashlib
 import os
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 
 from ..errors import NocargoError
@@ -127,9 +127,13 @@ class CrateDownloader:
                 notes=[f"looked for {self.path(request)}"])
         return self._download(request)
 
-    def fetch_all(self, requests: Sequence[CrateRequest]) -> dict[PackageId, Path]:
+    def fetch_all(self, requests: Sequence[CrateRequest], *,
+                  on_file: Callable[[PackageId, Path], None] | None = None,
+                  ) -> dict[PackageId, Path]:
         """Fetch all ``requests`` (cache first, then a thread pool); one error lists every
-        failure."""
+        failure. ``on_file`` is called (in this thread) with each file as soon as it is
+        there — cached files while the downloads run, the others as they finish — so that
+        reading them overlaps the network; not after a download has failed."""
         result: dict[PackageId, Path] = {}
         missing: list[CrateRequest] = []
         for req in requests:
@@ -139,6 +143,9 @@ class CrateDownloader:
             else:
                 missing.append(req)
         if not missing:
+            if on_file is not None:
+                for pid, path in result.items():
+                    on_file(pid, path)
             return result
         if self.offline:
             names = ", ".join(r.describe() for r in missing)
@@ -146,20 +153,30 @@ class CrateDownloader:
                 f"cannot download {len(missing)} crate(s) in offline mode: {names}",
                 notes=[f"the crate cache is {self.root}"])
         workers = min(self.max_workers, len(missing))
-        errors: list[NocargoError] = []
+        errors: dict[int, NocargoError] = {}
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nocargo-dl") as pool:
-            futures = [(req, pool.submit(self._download, req)) for req in missing]
-            for req, future in futures:
+            futures = {pool.submit(self._download, req): (i, req)
+                       for i, req in enumerate(missing)}
+            if on_file is not None:
+                for pid, path in list(result.items()):
+                    on_file(pid, path)
+            for future in as_completed(futures):
+                i, req = futures[future]
                 try:
-                    result[req.package_id] = future.result()
+                    path = future.result()
                 except NocargoError as err:
-                    errors.append(err)
+                    errors[i] = err
+                    continue
+                result[req.package_id] = path
+                if on_file is not None and not errors:
+                    on_file(req.package_id, path)
         if len(errors) == 1:
-            raise errors[0]
+            raise next(iter(errors.values()))
         if errors:
             raise NocargoError(f"failed to download {len(errors)} crates",
-                               notes=[e.headline() for e in errors])
-        return result
+                               notes=[errors[i].headline() for i in sorted(errors)])
+        # in the order asked for (as_completed gave them in the order they finished)
+        return {r.package_id: result[r.package_id] for r in requests}
 
     def _lock(self, request: CrateRequest) -> filelock.FileLock:
         locks = self.registry_dir(request) / ".locks"
