@@ -1,9 +1,9 @@
 # One unit of the plan -> one derivation (`derivationStrict`, structured attributes).
 # Everything static about the unit is one string of bash assignments printed by
-# nocargo-py (`u.data`; the package's `data`), which the builder script of the unit's kind
-# `eval`s (see nocargo_py/render/units.py). Nix adds only store paths: the outputs of the
-# direct dependencies (`depOutputs`), of the other units the data points into (`refs`,
-# as `${refs[i]}`) and the package's source root.
+# nocargo-py (the unit's `data`; the package's `data`), which the builder script of the
+# unit's kind `eval`s (see nocargo_py/render/units.py). Nix adds only store paths: the
+# outputs of the direct dependencies (`depOutputs`), of the other units the data points
+# into (`refs`, as `${refs[i]}`) and the package's source root.
 #
 # Evaluation cost is per unit and per value, hence one string instead of lists and sets,
 # no `//` merges unless an override or `extraRustcFlags` need them, strings shared by
@@ -14,6 +14,7 @@
 { core, scripts, toolPath, inputPath, extraRustcFlags, plan, sources, overrides, envPaths, units }:
 let
   inherit (core) system;
+  inherit (builtins) elemAt;
   builder = "${toolPath}/bash";
   rustcBin = "${toolPath}/rustc";
   rustdocBin = "${toolPath}/rustdoc";
@@ -21,26 +22,29 @@ let
   out = id: units.${id}.outPath;
   noExtra = extraRustcFlags == [ ];
 in
+# `u`: `[ package kind deps refs data ]`, + `false` when extraRustcFlags do not apply
+# (docs/plan-format.md, "In `Cargo.nix`").
 id: u:
 let
-  ov = overrides.${u.package};
+  package = elemAt u 0;
+  ov = overrides.${package};
   attrs0 = {
     name = id;
     inherit system builder rustcBin rustdocBin;
-    args = scriptArgs.${u.kind};
+    args = scriptArgs.${elemAt u 1};
     __structuredAttrs = true;
     toolPath = if ov == null then toolPath else toolPath + inputPath ov;
-    src = sources.${u.package};
-    pkgData = plan.packages.${u.package}.data;
-    unitData = u.data;
-    depOutputs = map out u.deps;
-    refs = map out u.refs;
+    src = sources.${package};
+    pkgData = elemAt plan.packages.${package} 3;
+    unitData = elemAt u 4;
+    depOutputs = map out (elemAt u 2);
+    refs = map out (elemAt u 3);
   };
-  # `extraRustcFlags` (where the plan says they apply: `extra = false` where not) and the
+  # `extraRustcFlags` (where the plan says they apply: a sixth element `false` where not) and the
   # package's override, appended by the builder to what the data says.
   # `[env]` paths of the configuration (rarely any), under everything else in the env.
   attrsE = if envPaths == [ ] then attrs0 else attrs0 // { configEnvPaths = envPaths; };
-  attrs1 = if noExtra || !(u.extra or true) then attrsE else attrsE // { extraFlags = extraRustcFlags; };
+  attrs1 = if noExtra || builtins.length u > 5 then attrsE else attrsE // { extraFlags = extraRustcFlags; };
   attrs = if ov == null then attrs1 else attrs1 // {
     overrideEnv = ov.env;
     overrideFlags = ov.rustcFlags;

@@ -8,10 +8,10 @@
 let
   impureEnvVars = [ "http_proxy" "https_proxy" "ftp_proxy" "all_proxy" "no_proxy" ];
 in
-key: pkg:
+# `s`: a registry source as `[ url sha256 ]`, any other as its attribute set.
+key: name: version: root: s:
 let
-  s = pkg.source;
-  sub = if pkg.root == "" then "" else "/${pkg.root}";
+  sub = if root == "" then "" else "/${root}";
 
   # Named `<name>-<version>.crate` like cargo's (and nocargo-py's) download cache, so a
   # cached file added with `nix-store --add-fixed sha256 <file>` is this very store path
@@ -20,13 +20,13 @@ let
   # (the same .drv with Nix 2.8's corepkgs; being fixed-output, its output path depends
   # only on name and hash with any Nix), without that function's defaults and the
   # `derivation` wrapper's copies: called per package, this is evaluation time.
-  registry = (derivationStrict {
-    name = "${pkg.name}-${pkg.version}.crate";
+  registry = let url = builtins.elemAt s 0; in (derivationStrict {
+    name = "${name}-${version}.crate";
     builder = "builtin:fetchurl";
     system = "builtin";
-    url = s.url;
-    urls = [ s.url ];
-    outputHash = s.sha256;
+    inherit url;
+    urls = [ url ];
+    outputHash = builtins.elemAt s 1;
     outputHashAlgo = "sha256";
     outputHashMode = "flat";
     executable = false;
@@ -54,7 +54,7 @@ let
           && !(type == "symlink" && builtins.match "result(-.*)?" base != null);
     in "${builtins.path { path = s.path; name = "${key}-source"; inherit filter; }}${sub}";
 in
-if s.kind == "registry" then registry
+if builtins.isList s then registry
 else if s.kind == "git" then git
 else if s.kind == "path" then path
 else throw "nocargo: unknown source kind `${s.kind}` for `${key}`"

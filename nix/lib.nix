@@ -10,7 +10,7 @@
 # (`nix/overrides.nix`) touch more, but only for the crates they name.
 { pkgs, rustc, release, target, crateOverrides, extraRustcFlags, plan, library }:
 let
-  inherit (builtins) concatStringsSep filter foldl' length listToAttrs map mapAttrs;
+  inherit (builtins) concatStringsSep elemAt filter foldl' length listToAttrs map mapAttrs;
 
   core = {
     inherit rustc;
@@ -47,23 +47,29 @@ let
 
   builtinOverrides = library.overrides pkgs;
   noUserOverrides = crateOverrides == { };
-  overrideFor = pkg:
+  # A package of the plan is `[ name version root data source ]`, a unit
+  # `[ package kind deps refs data ]` (+ `false` when extraRustcFlags do not apply):
+  # positional, as parsing a list element costs Nix far less than a binding.
+  overrideFor = p:
     let
+      name = elemAt p 0;
+      version = elemAt p 1;
       fs = filter (f: f != null) [
-        (builtinOverrides.${pkg.name} or null)
-        (crateOverrides.${pkg.name} or null)
-        (crateOverrides."${pkg.name}@${pkg.version}" or null)
+        (builtinOverrides.${name} or null)
+        (crateOverrides.${name} or null)
+        (crateOverrides."${name}@${version}" or null)
       ];
-      base = { pname = pkg.name; inherit (pkg) version; buildInputs = [ ]; nativeBuildInputs = [ ]; env = { }; rustcFlags = [ ]; };
+      base = { pname = name; inherit version; buildInputs = [ ]; nativeBuildInputs = [ ]; env = { }; rustcFlags = [ ]; };
     in
     # (the common case, no override for this package, decided without building lists)
-    if noUserOverrides && !(builtinOverrides ? ${pkg.name}) then null
+    if noUserOverrides && !(builtinOverrides ? ${name}) then null
     else if length fs == 0 then null else foldl' (acc: f: acc // f acc) base fs;
   overrides = mapAttrs (key: overrideFor) plan.packages;
 
-  sources = mapAttrs library.fetch plan.packages;
-  # `[env]` paths (`relative = true`), imported like path sources: `NAME=<store path>`.
-  envPaths = map (e: "${e.name}=${library.fetch "nocargo-env" e}") (plan.envPaths or [ ]);
+  sources = mapAttrs (key: p: library.fetch key (elemAt p 0) (elemAt p 1) (elemAt p 2) (elemAt p 4)) plan.packages;
+  # `[env]` paths (`relative = true`, `[ name source ]`), imported like path sources:
+  # `NAME=<store path>`.
+  envPaths = map (e: "${elemAt e 0}=${library.fetch "nocargo-env" "" "" "" (elemAt e 1)}") (plan.envPaths or [ ]);
 
   allUnits = mapAttrs (library.buildUnit {
     inherit core scripts toolPath inputPath extraRustcFlags plan sources overrides envPaths;
@@ -92,7 +98,7 @@ let
   });
   tests = mapAttrs (name: ids: collect "${name}-tests" (map testRun ids)) graph.tests;
 
-  activeOverrides = filter (o: o != null) (map (id: overrides.${plan.units.${id}.package}) graph.units);
+  activeOverrides = filter (o: o != null) (map (id: overrides.${elemAt plan.units.${id} 0}) graph.units);
   devInputs = builtins.concatLists (map (o: o.nativeBuildInputs ++ o.buildInputs) activeOverrides);
   devShell = derivation ({
     name = "nocargo-dev-shell";

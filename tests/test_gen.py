@@ -305,4 +305,6 @@ def test_relative_env_paths_become_path_sources(tmp_path: Path) -> None:
     assert all(u["env"].get("PLAIN") == "data" for u in plan["units"].values())
     assert gen(ws).returncode == 0
     text = (ws / "Cargo.nix").read_text()
-    assert '{ name = "DATA_DIR"; root = ""; source = ' in text and str(tmp_path) not in text
+    # `envPaths` entries are `[ name source ]` (docs/plan-format.md)
+    assert ('[ "DATA_DIR" {\n  exclude = [ "target" ];\n  kind = "path";\n'
+            '  path = (./. + "/data");\n} ]') in text and str(tmp_path) not in text

@@ -7,6 +7,7 @@ overrides are stubbed, nothing is built).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -49,7 +50,8 @@ def test_gen_on_corpus_project(name: str, generated: dict[str, Path], corpus_dir
     assert (ws / "Cargo.lock").read_bytes() == (corpus_dir / name / "Cargo.lock").read_bytes()
     text = (ws / "Cargo.nix").read_text()
     assert str(ws) not in text and str(REPO) not in text and "/root/" not in text
-    assert 'kind = "registry";' in text and "https://static.crates.io/crates/" in text
+    # registry sources are `[ url sha256 ]` (docs/plan-format.md)
+    assert re.search(r'\[ "https://static\.crates\.io/crates/[^"]+\.crate" "[0-9a-f]{64}" \]', text)
     check = run_cli("gen", "--offline", "--check", "--index-dir", REPO / "registry-cache",
                     "--cache-dir", ws.parent / "empty-cache", cwd=ws)
     assert check.returncode == 0, check.stderr

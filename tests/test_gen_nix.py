@@ -210,6 +210,7 @@ def test_git_dependency_in_a_workspace_subdirectory(tmp_path: Path) -> None:
     proc = run_cli("gen", cwd=app)  # git sources are fetched into the cache
     assert proc.returncode == 0, proc.stderr
     text = (app / "Cargo.nix").read_text()
-    assert 'root = "crates/gitlib";' in text and 'kind = "git";' in text
+    # the package is `[ name version root data source ]` (docs/plan-format.md)
+    assert '= [ "gitlib" "0.4.0" "crates/gitlib" ' in text and 'kind = "git";' in text
     out = outputs(nix_build(app / "Cargo.nix", "-A", "rootCrate"))[0]
     assert run(out / "bin" / "app") == cargo.stdout == b"gitlib 0.4.0 in a sub-directory + gitdep\n"

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from .. import __version__
-from ..plan import PathSource, Plan
+from ..plan import PathSource, Plan, RegistrySource
 from .nix import nix_attr_name, nix_relative_path, nix_string, write_nix
 from .units import UnitViews, package_data
 
@@ -60,33 +60,42 @@ def _path_as_nix(obj: Any) -> Any:
 
 
 def _plan_nix(plan: Plan) -> str:
-    """The plan as the Nix library reads it (see :mod:`.units`)."""
+    """The plan as the Nix library reads it (see :mod:`.units`): packages and units as
+    positional lists (parsing a binding costs Nix about as much as a 100-byte string, and
+    a big plan has tens of thousands of them), the layout documented in
+    docs/plan-format.md ("In `Cargo.nix`")."""
     out = ["{\n    host = ", nix_string(plan.host), ";\n    targets = ",
            write_nix(plan.targets, indent=2), ";\n    packages = {\n"]
     for key in sorted(plan.packages):
         pkg = plan.packages[key]
-        out.append(f"      {nix_attr_name(key)} = {{ name = {nix_string(pkg.name)}; "
-                   f"version = {nix_string(pkg.version)}; root = {nix_string(pkg.root)}; "
-                   f"source = {write_nix(pkg.source, replace=_path_as_nix)}; "
-                   f"data = {nix_string(package_data(pkg))}; }};\n")
+        out.append(f"      {nix_attr_name(key)} = [ {nix_string(pkg.name)} "
+                   f"{nix_string(pkg.version)} {nix_string(pkg.root)} "
+                   f"{nix_string(package_data(pkg))} {_source(pkg.source)} ];\n")
     out.append("    };\n    units = {\n")
     views = UnitViews(plan)
     for uid in sorted(plan.units):
         u = plan.units[uid]
         v = views.view(u)
-        extra = "" if u.extra_rustc_flags else " extra = false;"
-        out.append(f"      {nix_attr_name(uid)} = {{ package = {nix_string(u.package)}; "
-                   f"kind = {nix_string(u.kind.value)}; deps = {_strings(v.deps)}; "
-                   f"refs = {_strings(v.refs)};{extra} data = {nix_string(v.data)}; }};\n")
+        extra = "" if u.extra_rustc_flags else " false"
+        out.append(f"      {nix_attr_name(uid)} = [ {nix_string(u.package)} "
+                   f"{nix_string(u.kind.value)} {_strings(v.deps)} {_strings(v.refs)} "
+                   f"{nix_string(v.data)}{extra} ];\n")
     out.append("    };\n")
     if plan.env_paths:  # (absent from most plans: their output stays as it was)
         out.append("    envPaths = [\n")
         for name in sorted(plan.env_paths):
-            source = write_nix(plan.env_paths[name], replace=_path_as_nix)
-            out.append(f"      {{ name = {nix_string(name)}; root = \"\"; source = {source}; }}\n")
+            out.append(f"      [ {nix_string(name)} {_source(plan.env_paths[name])} ]\n")
         out.append("    ];\n")
     out.append("  }")
     return "".join(out)
+
+
+def _source(source: Any) -> str:
+    """A registry source as ``[ url sha256 ]`` (the common case, no bindings to parse),
+    any other as the attribute set of its fields (path sources' ``path`` a Nix path)."""
+    if type(source) is RegistrySource:
+        return f"[ {nix_string(source.url)} {nix_string(source.sha256)} ]"
+    return write_nix(source, replace=_path_as_nix)
 
 
 def _strings(values: tuple[str, ...]) -> str:
