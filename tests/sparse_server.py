@@ -147,7 +147,14 @@ class _Handler(BaseHTTPRequestHandler):
             half = len(body) // 2
             self.wfile.write(body[:half])
             self.wfile.flush()
-            time.sleep(owner.slow_delay)
+            with owner._lock:
+                owner.slow_in_flight += 1
+                owner.max_slow_in_flight = max(owner.max_slow_in_flight, owner.slow_in_flight)
+            try:
+                time.sleep(owner.slow_delay)
+            finally:
+                with owner._lock:
+                    owner.slow_in_flight -= 1
             self.wfile.write(body[half:])
             return
         self._send(200, body, path, headers, extra=extra)
@@ -196,6 +203,8 @@ class SparseRegistryServer:
         self.extra_config = dict(config or {})
         self.timeout_delay = 5.0
         self.slow_delay = 1.0
+        self.slow_in_flight = 0      # "slow" responses being sent now …
+        self.max_slow_in_flight = 0  # … and the most at one time (were fetches concurrent?)
         self.log: list[Request] = []
         self._faults: dict[str, list[str]] = {}
         self._overrides: dict[str, bytes] = {}

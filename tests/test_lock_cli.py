@@ -13,7 +13,7 @@ import os
 import pytest
 
 from conftest import run_cli
-from sparse_server import RegistryBuilder, cargo_config_for, serve_registry
+from sparse_server import RegistryBuilder, cargo_config_for, index_rel_path, serve_registry
 
 ROOT = '[package]\nname = "root"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n'
 
@@ -75,6 +75,42 @@ def test_lock_creates_the_file_then_leaves_it_alone(world):
     assert res.returncode == 0 and res.stderr == "", res.stderr
     assert lock.read_text() == text
     assert lock.stat().st_mtime_ns == stamp - 10**9  # not rewritten
+
+
+def test_checking_a_lock_fetches_missing_index_files_together_and_no_cached_one(tmp_path):
+    """With a lock file, an index file the cache has (listing the locked version) is not
+    fetched again (cargo's lazy update); the ones missing are fetched concurrently before
+    the resolve, not one round trip after another as the resolver meets them."""
+    reg = RegistryBuilder(tmp_path / "index")
+    leaves = [f"leaf{i}" for i in range(5)]
+    for name in leaves:
+        reg.add(name, "1.0.0", crate=False)
+    reg.add("top", "1.0.0", deps=[{"name": n, "req": "^1"} for n in leaves], crate=False)
+    ws, other = tmp_path / "ws", tmp_path / "other"
+    for d, deps in ((ws, 'top = "1"\n'), (other, 'leaf0 = "1"\n')):
+        (d / "src").mkdir(parents=True)
+        (d / "src" / "lib.rs").write_text("")
+        (d / "Cargo.toml").write_text(ROOT + deps)
+    env = {"NOCARGO_PY_CACHE_DIR": str(tmp_path / "cache"), "CARGO_HOME": str(tmp_path / "home")}
+    with serve_registry(tmp_path / "index") as server:
+        for d in (ws, other):
+            (d / ".cargo").mkdir()
+            (d / ".cargo" / "config.toml").write_text(cargo_config_for(server))
+        assert run_cli("lock", cwd=ws, env=env).returncode == 0
+        text = (ws / "Cargo.lock").read_text()
+        cold = {**env, "NOCARGO_PY_CACHE_DIR": str(tmp_path / "cold")}
+        assert run_cli("lock", cwd=other, env=cold).returncode == 0  # caches leaf0 only
+        server.clear_log()
+        server.slow_delay = 0.5
+        for name in ["top", *leaves]:
+            server.inject(index_rel_path(name), "slow")
+        res = run_cli("lock", cwd=ws, env=cold)
+        assert res.returncode == 0, res.stderr
+        assert res.stderr.strip() == "Updating `test-registry` index", res.stderr
+        assert (ws / "Cargo.lock").read_text() == text
+        fetched = sorted(r.path for r in server.log if r.path != "config.json")
+        assert fetched == sorted(index_rel_path(n) for n in ["top", *leaves[1:]])
+        assert server.max_slow_in_flight > 1
 
 
 def test_update_reports_what_changes(world):

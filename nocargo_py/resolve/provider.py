@@ -364,6 +364,30 @@ class RegistrySource:
             return found
         return self.candidates(name)
 
+    def prefetch_locked(self, locked: Iterable[tuple[str, str]]) -> None:
+        """Before a resolve with a lock file: fetch together the index files of the locked
+        crates (``(name, version)``) that the on-disk cache cannot answer. Each would
+        otherwise be fetched on its own when the resolver first asks for it, one round trip
+        after another. Crates the cache answers are not fetched (cargo's lazy update)."""
+        if self.cached_index is None:
+            return  # offline, or local index data: nothing to fetch
+        todo = []
+        for name, version in locked:
+            if name in self._cache:
+                continue
+            key = (name, str(parse_version(version)))
+            found = self._from_cache.get(key)
+            if found is None:
+                try:
+                    found = self._read(self.cached_index, name, record_missing=False,
+                                       only=key[1])
+                except NocargoError:
+                    continue  # reported when the resolver asks
+                self._from_cache[key] = found
+            if not found:
+                todo.append(name)
+        self.prefetch(todo)
+
     def _read(self, index: RegistryIndex, name: str, *, record_missing: bool,
               only: str | None = None) -> tuple[Candidate, ...]:
         lookup = getattr(index, "version", None) if only is not None else None
@@ -515,6 +539,25 @@ class PackageRegistry:
     def register_lock(self, pid: PackageId, deps: Sequence[PackageId]) -> None:
         """Record a package of the previous lock file and its locked dependencies."""
         self.locked.setdefault((source_key(pid.source), pid.name), []).append((pid, tuple(deps)))
+
+    def prefetch_locked(self) -> None:
+        """Fetch together what the registered locked registry packages need from the
+        network (see :meth:`RegistrySource.prefetch_locked`). Errors surface later, when a
+        package is actually queried."""
+        by_source: dict[tuple, tuple[SourceId, list[tuple[str, str]]]] = {}
+        for entries in self.locked.values():
+            for pid, _ in entries:
+                if pid.source.is_registry():
+                    entry = by_source.setdefault(source_key(pid.source), (pid.source, []))
+                    entry[1].append((pid.name, pid.version))
+        for source_id, locked in by_source.values():
+            try:
+                src = self.source(source_id)
+                prefetch = getattr(src, "prefetch_locked", None)
+                if prefetch is not None:
+                    prefetch(locked)
+            except NocargoError:
+                pass
 
     # -- [patch] -----------------------------------------------------------------------------------
     def patch(self, url: str, patch_deps: Sequence[tuple[Dep, LockedPatch | None]],

@@ -231,6 +231,7 @@ def resolve_versions(
 
     if previous is not None:
         _register_previous_locks(inputs, local, registry, previous, keep)
+        registry.prefetch_locked()
         for locked in previous.packages:
             if keep(locked.id):
                 prefs.prefer_package_id(locked.id)
