@@ -5,10 +5,12 @@
 # outputs of the direct dependencies (`depOutputs`), of the other units the data points
 # into (`refs`, as `${refs[i]}`) and the package's source root.
 #
-# Evaluation cost is per unit and per value, hence one string instead of lists and sets,
-# no `//` merges unless an override or `extraRustcFlags` need them, strings shared by
-# every unit built once, and `derivationStrict` called directly (the `derivation` wrapper
-# copies the attribute set twice more per unit). The dependency closure is resolved by
+# Evaluation cost is per unit, per value and per byte of the `.drv` (printed as JSON, then
+# hashed and printed three times over), hence one string instead of lists and sets, no
+# attribute the builder can do without (it finds rustc through `toolPath`), no `//` merges
+# unless an override or `extraRustcFlags` need them, strings shared by every unit built
+# once, and `derivationStrict` called directly (the `derivation` wrapper copies the
+# attribute set twice more per unit). The dependency closure is resolved by
 # the builder through the direct dependencies' outputs (each lib output lists its own in
 # nix-support/closure), so a unit's inputs stay O(direct deps), not O(closure).
 { core, scripts, toolPath, inputPath, extraRustcFlags, plan, sources, overrides, envPaths, units }:
@@ -16,8 +18,6 @@ let
   inherit (core) system;
   inherit (builtins) elemAt;
   builder = "${toolPath}/bash";
-  rustcBin = "${toolPath}/rustc";
-  rustdocBin = "${toolPath}/rustdoc";
   scriptArgs = builtins.mapAttrs (kind: script: [ "-e" script ]) scripts;
   out = id: units.${id}.outPath;
   noExtra = extraRustcFlags == [ ];
@@ -30,7 +30,7 @@ let
   ov = overrides.${package};
   attrs0 = {
     name = id;
-    inherit system builder rustcBin rustdocBin;
+    inherit system builder;
     args = scriptArgs.${elemAt u 1};
     __structuredAttrs = true;
     toolPath = if ov == null then toolPath else toolPath + inputPath ov;

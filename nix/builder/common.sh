@@ -11,6 +11,8 @@ buildScriptRun="" linkLibs="" remapTo=""
 source "${NIX_ATTRS_SH_FILE:-$NIX_BUILD_TOP/.attrs.sh}"
 out="${outputs[out]}"
 export PATH="$toolPath"
+# The toolchain: the first entry of toolPath is nocargo-tools' bin (see nix/lib.nix).
+rustcBin=${toolPath%%:*}/rustc rustdocBin=${toolPath%%:*}/rustdoc
 shopt -s nullglob
 # The unit's static part, printed by nocargo-py as bash assignments (see
 # nocargo_py/render/units.py); `${refs[i]}` in it are output paths of other units.
