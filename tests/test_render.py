@@ -109,6 +109,25 @@ def test_bash_words_read_back_exactly(values: list[str], suffix: str) -> None:
     assert proc.stdout.decode().split("\0")[:-1] == [*values, "/r 1" + suffix]
 
 
+@given(st.dictionaries(st.one_of(strings, strings.map("CARGO_PKG_".__add__))
+                       .filter(lambda k: k and "=" not in k), strings, max_size=6))
+def test_package_env_reads_back_exactly(env: dict[str, str]) -> None:
+    """A package's data holds its `CARGO_PKG_*` variables without the prefix; the builder
+    (nix/builder/common.sh) puts it back: every variable comes back exactly, once."""
+    from nocargo_py.plan import PackagePlan, RegistrySource
+    from nocargo_py.render.units import package_data
+    data = package_data(PackagePlan("p", "1.0.0", RegistrySource("u", "0" * 64), env=env))
+    proc = subprocess.run(["bash", "-c", 'pkgEnv=() cargoPkgEnv=(); eval "$1"; '
+                           'envArgs=("${pkgEnv[@]}"); '
+                           'for w in "${cargoPkgEnv[@]}"; do envArgs+=("CARGO_PKG_$w"); done; '
+                           'printf "%s\\0" "${envArgs[@]}"', "-", data],
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    words = proc.stdout.decode().split("\0")[:-1] if env else []
+    assert sorted(words) == sorted(f"{k}={v}" for k, v in env.items())
+    assert ("pkgEnv=" in data) == any(not k.startswith("CARGO_PKG_") for k in env)
+
+
 def test_closure_is_printed_only_when_the_builder_cannot_derive_it() -> None:
     derived = small_plan()  # app-bin: closure = its one dependency
     assert "closureIds" not in UnitViews(derived).view(derived.units["app-bin"]).data

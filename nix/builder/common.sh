@@ -3,7 +3,7 @@
 # helpers the per-kind scripts use. Needs only bash and coreutils.
 set -eu -o pipefail
 # What a unit's data may leave out (the empty value).
-pkgEnv=() unitEnv=() rustcArgs=() extraFlags=() overrideFlags=() depOutputs=() externNames=()
+pkgEnv=() cargoPkgEnv=() unitEnv=() rustcArgs=() extraFlags=() overrideFlags=() depOutputs=() externNames=()
 linkSearchFrom=() linkArgKinds=() upliftFiles=() upliftDests=() rustflags=()
 linksPrefixes=() linksUnits=() allowedLinkArgKinds=() refs=() configEnvPaths=()
 buildScriptRun="" linkLibs="" remapTo=""
@@ -35,7 +35,9 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # The environment of the tool we run (rustc, a build script, a test), as NAME=VALUE words
 # for `env`: `[env]` paths, the package's env, then the unit's, then the override's; `env`
 # applies them in order, so the later value wins.
-envArgs=("${configEnvPaths[@]}" "${pkgEnv[@]}" "${unitEnv[@]}")
+envArgs=("${configEnvPaths[@]}" "${pkgEnv[@]}")
+for w in "${cargoPkgEnv[@]}"; do envArgs+=("CARGO_PKG_$w"); done
+envArgs+=("${unitEnv[@]}")
 if declare -p overrideEnv >/dev/null 2>&1; then
   for k in "${!overrideEnv[@]}"; do envArgs+=("$k=${overrideEnv[$k]}"); done
 fi

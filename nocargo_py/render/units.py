@@ -30,10 +30,22 @@ def _env_words(env: Mapping[str, str]) -> list[str]:
     return [f"{k}={env[k]}" for k in sorted(env)]
 
 
+#: What every ``CARGO_PKG_*`` word of ``cargoPkgEnv`` lacks (the builder adds it back).
+CARGO_PKG = "CARGO_PKG_"
+
+
 def package_data(pkg: PackagePlan) -> str:
-    """Bash assignments shared by every unit of ``pkg``: ``pkgEnv``, ``pkgName``, ``pkgVersion``."""
-    return "\n".join([bash_array("pkgEnv", _env_words(pkg.env)),
-                      bash_assign("pkgName", pkg.name), bash_assign("pkgVersion", pkg.version)])
+    """Bash assignments shared by every unit of ``pkg``: ``cargoPkgEnv`` (the ``CARGO_PKG_*``
+    variables without that prefix: it is in every unit's derivation, which Nix pays for
+    by the byte), ``pkgEnv`` (any other variables, if any), ``pkgName``, ``pkgVersion``."""
+    env = pkg.env
+    cargo = {k[len(CARGO_PKG):]: v for k, v in env.items() if k.startswith(CARGO_PKG)}
+    lines = [bash_array("cargoPkgEnv", _env_words(cargo))]
+    if len(cargo) < len(env):
+        lines.append(bash_array("pkgEnv", _env_words({k: v for k, v in env.items()
+                                                      if not k.startswith(CARGO_PKG)})))
+    lines += [bash_assign("pkgName", pkg.name), bash_assign("pkgVersion", pkg.version)]
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
