@@ -16,21 +16,19 @@ let
   # Named `<name>-<version>.crate` like cargo's (and nocargo-py's) download cache, so a
   # cached file added with `nix-store --add-fixed sha256 <file>` is this very store path
   # and the build needs no network (the plan key may carry a hash suffix; the name never).
-  # Exactly the derivation `import <nix/fetchurl.nix> { url; sha256; name; }` makes
-  # (the same .drv with Nix 2.8's corepkgs; being fixed-output, its output path depends
-  # only on name and hash with any Nix), without that function's defaults and the
-  # `derivation` wrapper's copies: called per package, this is evaluation time.
-  registry = let url = builtins.elemAt s 0; in (derivationStrict {
+  # The derivation `import <nix/fetchurl.nix> { url; sha256; name; }` makes, so the same
+  # output path (fixed-output: it depends only on name, mode and hash), without what
+  # `builtin:fetchurl` never reads (`urls`, only there for nix-prefetch-url; `executable`
+  # and `unpack` false, the same as absent), that function's defaults and the
+  # `derivation` wrapper's copies: Nix pays per attribute and per byte of every `.drv`.
+  registry = (derivationStrict {
     name = "${name}-${version}.crate";
     builder = "builtin:fetchurl";
     system = "builtin";
-    inherit url;
-    urls = [ url ];
+    url = builtins.elemAt s 0;
     outputHash = builtins.elemAt s 1;
     outputHashAlgo = "sha256";
     outputHashMode = "flat";
-    executable = false;
-    unpack = false;
     preferLocalBuild = true;
     inherit impureEnvVars;
   }).out;

@@ -17,7 +17,7 @@ from nocargo_py.render.bash import Ref, bash_array
 from nocargo_py.render.nix import nix_attr_name, nix_relative_path, nix_string, to_nix
 from nocargo_py.render.units import UnitViews
 
-from test_plan import small_plan
+from test_plan import SHA, small_plan
 
 REPO = Path(__file__).resolve().parent.parent
 HOST_PKGS = REPO / "nix" / "host-pkgs.nix"
@@ -179,3 +179,17 @@ def test_untrusted_plan_strings_reach_the_derivation_unchanged(tmp_path_factory,
     n = int(words[0])
     assert words[1:1 + n] == list(args)
     assert words[1 + n:] == [f"{k}={v}" for k, v in sorted(env.items())]
+
+
+@pytest.mark.nix
+@pytest.mark.skipif(not HAVE_NIX, reason="needs nix-instantiate")
+def test_registry_fetch_has_the_output_path_of_nix_fetchurl(tmp_path: Path) -> None:
+    """The `.crate` fetch is `<nix/fetchurl.nix>`'s fixed-output derivation less the
+    attributes `builtin:fetchurl` never reads: the same output path (which is also what
+    `nix-store --add-fixed sha256` of the cached file gives)."""
+    (tmp_path / "Cargo.nix").write_text(render_cargo_nix(small_plan()))
+    ours, fetchurl = nix_eval(
+        f"let c = import {tmp_path}/Cargo.nix {{ pkgs = import {HOST_PKGS} {{ }}; }}; in "
+        f'[ c.units."dep-1.0.0-bs".src (import <nix/fetchurl.nix> {{ '
+        f'url = "https://x/dep-1.0.0.crate"; sha256 = "{SHA}"; name = "dep-1.0.0.crate"; }}).outPath ]')
+    assert ours == fetchurl and ours.endswith("-dep-1.0.0.crate")
