@@ -518,17 +518,21 @@ class PackageRegistry:
         """Load the index files of these dependencies' crates concurrently (a network
         registry fetches them in parallel; local data ignores this). Errors surface later,
         when a file is actually queried."""
-        by_source: dict[tuple, tuple[SourceId, set[str]]] = {}
-        for dep in deps:
-            if dep.source.is_registry() and not dep.is_locked:
-                entry = by_source.setdefault(source_key(dep.source), (dep.source, set()))
-                entry[1].add(dep.name)
-        for source_id, names in by_source.values():
+        self._per_source("prefetch", ((dep.source, dep.name) for dep in deps
+                                      if dep.source.is_registry() and not dep.is_locked))
+
+    def _per_source(self, method: str, items: Iterable[tuple[SourceId, object]]) -> None:
+        """Call ``method`` of each source with its items (grouped by source, duplicates
+        dropped); a source without that method, or that fails to load, is skipped (errors
+        surface when a package is queried)."""
+        by_source: dict[tuple, tuple[SourceId, dict]] = {}
+        for source_id, item in items:
+            by_source.setdefault(source_key(source_id), (source_id, {}))[1][item] = None
+        for source_id, group in by_source.values():
             try:
-                src = self.source(source_id)
-                prefetch = getattr(src, "prefetch", None)
-                if prefetch is not None:
-                    prefetch(names)
+                call = getattr(self.source(source_id), method, None)
+                if call is not None:
+                    call(list(group))
             except NocargoError:
                 pass
 
@@ -542,22 +546,10 @@ class PackageRegistry:
 
     def prefetch_locked(self) -> None:
         """Fetch together what the registered locked registry packages need from the
-        network (see :meth:`RegistrySource.prefetch_locked`). Errors surface later, when a
-        package is actually queried."""
-        by_source: dict[tuple, tuple[SourceId, list[tuple[str, str]]]] = {}
-        for entries in self.locked.values():
-            for pid, _ in entries:
-                if pid.source.is_registry():
-                    entry = by_source.setdefault(source_key(pid.source), (pid.source, []))
-                    entry[1].append((pid.name, pid.version))
-        for source_id, locked in by_source.values():
-            try:
-                src = self.source(source_id)
-                prefetch = getattr(src, "prefetch_locked", None)
-                if prefetch is not None:
-                    prefetch(locked)
-            except NocargoError:
-                pass
+        network (see :meth:`RegistrySource.prefetch_locked`)."""
+        self._per_source("prefetch_locked", ((pid.source, (pid.name, pid.version))
+                                             for entries in self.locked.values()
+                                             for pid, _ in entries if pid.source.is_registry()))
 
     # -- [patch] -----------------------------------------------------------------------------------
     def patch(self, url: str, patch_deps: Sequence[tuple[Dep, LockedPatch | None]],
