@@ -51,7 +51,7 @@ def test_gen_on_corpus_project(name: str, generated: dict[str, Path], corpus_dir
     text = (ws / "Cargo.nix").read_text()
     assert str(ws) not in text and str(REPO) not in text and "/root/" not in text
     # registry sources are `[ url sha256 ]` (docs/plan-format.md)
-    assert re.search(r'\[ "https://static\.crates\.io/crates/[^"]+\.crate" "[0-9a-f]{64}" \]', text)
+    assert re.search(r'\[ "https://static\.crates\.io/crates/[^"]+" "[0-9a-f]{64}" \]', text)
     check = run_cli("gen", "--offline", "--check", "--index-dir", REPO / "registry-cache",
                     "--cache-dir", ws.parent / "empty-cache", cwd=ws)
     assert check.returncode == 0, check.stderr
