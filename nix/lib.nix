@@ -28,8 +28,9 @@ let
     (removeAttrs library.scripts [ "common" ]);
 
   # The programs of every unit (the toolchain, the C compiler/linker, what the builders
-  # use), linked into one store path in the order of a PATH (overrides add more to PATH):
-  # one input per unit instead of six, which evaluation pays for in every derivation.
+  # use), linked into one store path in the order of a PATH (overrides add more to PATH),
+  # and the builder scripts, copied to share/nocargo/<name>.sh: one input per unit
+  # instead of seven, which evaluation pays for in every derivation.
   tools = derivation {
     name = "nocargo-tools";
     inherit (core) system;
@@ -38,8 +39,10 @@ let
     __structuredAttrs = true;
     toolPath = "${core.coreutils}/bin";
     paths = [ core.coreutils core.bash core.gnutar core.gzip core.cc rustc ];
+    scripts = removeAttrs scripts [ "tools" ];
   };
   toolPath = "${tools}/bin";
+  builderScripts = mapAttrs (name: _: "${tools}/share/nocargo/${name}.sh") (removeAttrs scripts [ "tools" ]);
 
   # Extra PATH entries from a package's override (native inputs).
   inputPath = ov: if ov == null then "" else
@@ -72,7 +75,8 @@ let
   envPaths = map (e: "${elemAt e 0}=${library.fetch "nocargo-env" "" "" "" (elemAt e 1)}") (plan.envPaths or [ ]);
 
   allUnits = mapAttrs (library.buildUnit {
-    inherit core scripts toolPath inputPath extraRustcFlags plan sources overrides envPaths;
+    inherit core toolPath inputPath extraRustcFlags plan sources overrides envPaths;
+    scripts = builderScripts;
     units = allUnits;
   }) plan.units;
 
@@ -83,7 +87,7 @@ let
     inherit name;
     inherit (core) system;
     builder = "${toolPath}/bash";
-    args = [ "-e" scripts.member ];
+    args = [ "-e" builderScripts.member ];
     __structuredAttrs = true;
     inherit toolPath parts;
   };
@@ -93,7 +97,7 @@ let
   # The test unit's own attributes (data, refs, overrides), run by another script.
   testRun = id: let u = allUnits.${id}; in derivation (u.drvAttrs // {
     name = "${id}-run";
-    args = [ "-e" scripts.test-run ];
+    args = [ "-e" builderScripts.test-run ];
     testUnit = u.outPath;
   });
   tests = mapAttrs (name: ids: collect "${name}-tests" (map testRun ids)) graph.tests;

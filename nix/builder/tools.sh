@@ -7,3 +7,6 @@ for p in "${paths[@]}"; do
     [[ -e $dest || -L $dest ]] || ln -s "$f" "$dest"
   done
 done
+# The builder scripts of the units (each with common.sh in front).
+mkdir -p "$out/share/nocargo"
+for name in "${!scripts[@]}"; do cp "${scripts[$name]}" "$out/share/nocargo/$name.sh"; done
