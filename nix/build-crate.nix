@@ -7,7 +7,7 @@
 #
 # Evaluation cost is per unit, per value and per byte of the `.drv` (printed as JSON, then
 # hashed and printed three times over), hence one string instead of lists and sets, no
-# attribute the builder can do without (it finds rustc through `toolPath`), no `//` merges
+# attribute the builder can do without (rustc and PATH come from its own directory), no `//` merges
 # unless an override or `extraRustcFlags` need them, strings shared by every unit built
 # once, and `derivationStrict` called directly (the `derivation` wrapper copies the
 # attribute set twice more per unit). The dependency closure is resolved by
@@ -33,7 +33,6 @@ let
     inherit system builder;
     args = scriptArgs.${elemAt u 1};
     __structuredAttrs = true;
-    toolPath = if ov == null then toolPath else toolPath + inputPath ov;
     src = sources.${package};
     pkgData = elemAt plan.packages.${package} 3;
     unitData = elemAt u 4;
@@ -45,7 +44,10 @@ let
   # `[env]` paths of the configuration (rarely any), under everything else in the env.
   attrsE = if envPaths == [ ] then attrs0 else attrs0 // { configEnvPaths = envPaths; };
   attrs1 = if noExtra || builtins.length u > 5 then attrsE else attrsE // { extraFlags = extraRustcFlags; };
+  # (`toolPath`, the builder's PATH, only with an override: it is the directory of the
+  # `builder` otherwise, nocargo-tools' bin)
   attrs = if ov == null then attrs1 else attrs1 // {
+    toolPath = toolPath + inputPath ov;
     overrideEnv = ov.env;
     overrideFlags = ov.rustcFlags;
     buildInputs = map toString ov.buildInputs;

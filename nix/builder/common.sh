@@ -10,8 +10,11 @@ buildScriptRun="" linkLibs="" remapTo=""
 # shellcheck disable=SC1091
 source "${NIX_ATTRS_SH_FILE:-$NIX_BUILD_TOP/.attrs.sh}"
 out="${outputs[out]}"
+# The PATH: `toolPath` if the derivation has one (units with an override, nocargo-tools
+# itself), else the directory of the builder (nocargo-tools' bin, see nix/lib.nix).
+toolPath=${toolPath-${builder%/*}}
 export PATH="$toolPath"
-# The toolchain: the first entry of toolPath is nocargo-tools' bin (see nix/lib.nix).
+# The toolchain: the first entry of toolPath is nocargo-tools' bin.
 rustcBin=${toolPath%%:*}/rustc rustdocBin=${toolPath%%:*}/rustdoc
 shopt -s nullglob
 # The unit's static part, printed by nocargo-py as bash assignments (see
