@@ -204,3 +204,15 @@ def test_parsed_cfgs_are_remembered_and_a_damaged_store_is_ignored(tmp_path) -> 
         memo.write_text(damage)
         assert run()[0] == fresh
         assert json.loads(memo.read_text())["entries"][key] == stored["entries"][key]
+
+
+def test_parsing_works_without_a_usable_cache_directory(tmp_path) -> None:
+    """A cache "directory" that is a file: nothing is stored, nothing is reported."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    env = {**os.environ, "NOCARGO_PY_CACHE_DIR": str(blocker)}
+    proc = subprocess.run([sys.executable, "-c", _MEMO_SCRIPT, "unix", 'all(unix, windows)'],
+                          env=env, capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert "CfgAll" in proc.stdout
+    assert blocker.read_text() == ""
