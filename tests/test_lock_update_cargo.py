@@ -33,6 +33,7 @@ from test_versions_support import (
     local_registry_config,
     our_lock,
     reqs_for,
+    served_world,
     set_registry_config,
     worlds,
     write_registry,
@@ -92,11 +93,7 @@ def changes(draw, world: World):
 def compare_update(before: World, after: World) -> tuple:
     with tempfile.TemporaryDirectory(prefix="nocargo-vu-") as tmp:
         base = Path(tmp)
-        write_registry(before, base / "index")
-        ws = base / "ws"
-        write_workspace(before, ws)
-        with serve_registry(base / "index") as server:
-            set_registry_config(ws, server)
+        with served_world(before, base) as ws:
             first = cargo_lock(ws, base / "home0")
             if not first.ok:
                 return None, None, None

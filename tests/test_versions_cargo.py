@@ -19,7 +19,6 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 
 from conftest import is_ci_profile, run_cli
-from sparse_server import serve_registry
 from test_versions_support import (
     DepSpec,
     MemberSpec,
@@ -29,10 +28,8 @@ from test_versions_support import (
     cargo_lock,
     local_registry_config,
     our_lock,
-    set_registry_config,
+    served_world,
     worlds,
-    write_registry,
-    write_workspace,
 )
 
 pytestmark = pytest.mark.skipif(shutil.which("cargo") is None, reason="needs cargo")
@@ -42,11 +39,7 @@ def compare_generate(world: World, keep: Path | None = None) -> tuple:
     """Lock ``world`` with both tools; ``keep``: also copy the world there (debugging)."""
     with tempfile.TemporaryDirectory(prefix="nocargo-vr-") as tmp:
         base = Path(tmp)
-        write_registry(world, base / "index")
-        with serve_registry(base / "index") as server:
-            ws = base / "ws"
-            write_workspace(world, ws)
-            set_registry_config(ws, server)
+        with served_world(world, base) as ws:
             ours = our_lock(ws, base / "cache")
             theirs = cargo_lock(ws, base / "home")
         if not theirs.ok:
@@ -133,11 +126,7 @@ def test_relock_to_the_first_matching_version_fails_like_cargo(tmp_path: Path) -
     ), members=(MemberSpec("m0", deps=(DepSpec("c", "*", features=("std",), rename="c_alt"),
                                        DepSpec("c", "0.*", kind="dev", rename="c_alt"))),),
         resolver="2")
-    write_registry(world, tmp_path / "index")
-    with serve_registry(tmp_path / "index") as server:
-        ws = tmp_path / "ws"
-        write_workspace(world, ws)
-        set_registry_config(ws, server)
+    with served_world(world, tmp_path) as ws:
         first = cargo_lock(ws, tmp_path / "home")
         assert first.ok, first.error
         (ws / "Cargo.lock").write_text(first.lock)

@@ -12,17 +12,18 @@ the same server through the real HTTP index client).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from hypothesis import strategies as st
 
-from sparse_server import RegistryBuilder, cargo_config_for
+from sparse_server import RegistryBuilder, cargo_config_for, serve_registry
 
 NAMES = ("a", "b", "c", "d", "e")
 VERSIONS = ("0.1.0", "0.1.1", "0.2.0", "0.2.3", "1.0.0", "1.0.1", "1.0.2+build.5",
@@ -312,6 +313,18 @@ def set_registry_config(ws_root: Path, server) -> None:
     """Point crates.io at ``server`` for both cargo and us (``.cargo/config.toml``)."""
     (ws_root / ".cargo").mkdir(parents=True, exist_ok=True)
     (ws_root / ".cargo" / "config.toml").write_text(cargo_config_for(server))
+
+
+@contextlib.contextmanager
+def served_world(world: World, base: Path) -> Iterator[Path]:
+    """``world``'s registry written to ``base/index`` and served on 127.0.0.1, its workspace
+    at ``base/ws`` pointed at the server (for both tools); yields the workspace."""
+    write_registry(world, base / "index")
+    ws = base / "ws"
+    write_workspace(world, ws)
+    with serve_registry(base / "index") as server:
+        set_registry_config(ws, server)
+        yield ws
 
 
 def local_registry_config(index_dir: Path, scratch: Path) -> str:
