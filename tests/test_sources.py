@@ -346,6 +346,10 @@ def _tarball(entries: dict[str, bytes], *, link: tuple[str, str] | None = None) 
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for name, data in entries.items():
             info = tarfile.TarInfo(name)
+            if name.endswith("/"):  # a directory entry (cargo writes none; older tools did)
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+                continue
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
         if link is not None:
@@ -379,10 +383,12 @@ def test_crate_shape_reads_as_the_whole_crate(tmp_path: Path) -> None:
     from nocargo_py.workspace import load_standalone_package
 
     manifest = b'[package]\nname = "x"\nversion = "1.0.0"\nedition = "2015"\n'
-    entries = {"x-1.0.0/Cargo.toml": manifest, "x-1.0.0/build.rs": b"fn main() {}",
-               "x-1.0.0/src/lib.rs": b"pub fn f() {}", "x-1.0.0/src/tool.rs": b"",
+    entries = {"x-1.0.0/": b"", "x-1.0.0/Cargo.toml": manifest, "x-1.0.0/build.rs": b"fn main() {}",
+               "x-1.0.0/src/": b"", "x-1.0.0/src/lib.rs": b"pub fn f() {}",
+               "x-1.0.0/src/tool.rs": b"", "x-1.0.0/src/sub/": b"", "x-1.0.0/src/sub/m.rs": b"",
                "x-1.0.0/src/bin/a.rs": b"", "x-1.0.0/src/bin/b/main.rs": b"fn main() {}",
                "x-1.0.0/examples/e/main.rs": b"", "x-1.0.0/tests/t.rs": b"",
+               "x-1.0.0/tests/data/input.txt": b"", "x-1.0.0/tests/data/main.rs/": b"",
                "x-1.0.0/benches/deep/x/y/z.rs": b"", "x-1.0.0/docs/a/b/c/README.md": b"hi"}
     crate = tmp_path / "x.crate"
     crate.write_bytes(_tarball(entries, link=("x-1.0.0/README.md", "docs/a/b/c/README.md")))
@@ -392,6 +398,8 @@ def test_crate_shape_reads_as_the_whole_crate(tmp_path: Path) -> None:
     assert (shape / "Cargo.toml").read_bytes() == manifest
     assert (shape / "src/lib.rs").read_bytes() == b""          # contents are not written
     assert not (shape / "benches/deep/x/y/z.rs").exists()      # deeper than discovery looks
+    assert not (shape / "src/sub/m.rs").exists()               # nor does it look here
+    assert not (shape / "tests/data/input.txt").exists()       # only tests/<x>/main.rs
     assert (shape / "README.md").is_file()                     # a symlink's target is there
     infos = [crate_info_from_package(load_standalone_package(r / "Cargo.toml", CRATES_IO), None)
              for r in (shape, full)]

@@ -305,11 +305,6 @@ def extract_crate(crate_file: Path, package_id: PackageId, dest: Path) -> Path:
     return root
 
 
-#: Path components (below the package root) of the deepest file whose *existence* target
-#: discovery asks about: ``src/bin/<name>/main.rs``. Root files (``build.rs``, ``README``)
-#: are among the shallower ones.
-_DISCOVERY_DEPTH = 4
-
 #: The directories target discovery lists (cargo's, and the misspellings it points out:
 #: ``src/bins``, ``test``, ``bench``, ``example``): it asks for ``<dir>/*`` and
 #: ``<dir>/*/main.rs``. Under ``src`` it asks for files directly in it (``lib.rs``,
@@ -320,10 +315,11 @@ _DISCOVERY_SRC_DIRS = frozenset({"bin", "bins"})
 
 def _asked_about(rel: tuple[str, ...]) -> bool:
     """Can target discovery (or the manifest loader: ``build.rs``, ``README*``) ask whether
-    the file ``rel`` exists, or list the directory it is in?"""
+    the file ``rel`` exists, or list the directory it is in? (The deepest such file is
+    ``src/bin/<name>/main.rs``.)"""
     n = len(rel)
-    if n == 1:
-        return True
+    if n <= 1:
+        return n == 1  # not the package directory itself
     if rel[0] == "src":
         if n == 2:
             return True
@@ -338,9 +334,9 @@ def _asked_about(rel: tuple[str, ...]) -> bool:
 def extract_crate_shape(crate_file: Path, package_id: PackageId, dest: Path) -> Path:
     """What :func:`read_crate_file` needs of a ``.crate``, without writing its contents:
     the real ``Cargo.toml``, an empty file for every file target discovery may ask about
-    (see :func:`_asked_about`: the root, ``src/*``, ``src/bin/**``, ``tests/**`` … up to
-    ``_DISCOVERY_DEPTH`` components; it only asks whether files exist, and explicit target
-    paths are taken as written), symlinks as they are. The same checks as
+    (see :func:`_asked_about`: the root, ``src/*``, ``src/bin/<x>[/main.rs]``,
+    ``tests/<x>[/main.rs]`` …; it only asks whether files exist, and explicit target paths
+    are taken as written), links there as they are. The same checks as
     :func:`extract_crate` (every entry under ``name-version/``, no absolute paths, ``..``
     or links leaving the archive). Returns the package root.
 
@@ -364,20 +360,15 @@ def extract_crate_shape(crate_file: Path, package_id: PackageId, dest: Path) -> 
                         f"invalid tarball downloaded for {what}: it contains a file at "
                         f"`{member.name}`, which is not under `{prefix}`")
                 rel = parts[1:]
-                plain = member.isreg() or member.isdir()
-                if plain and ".." not in rel:
-                    # cannot leave `dest` by itself (links that could lead out are checked
-                    # when made); the `data` filter's realpath checks cost more than the rest
-                    if member.isreg():
-                        regular.add("/".join(rel))
-                    if not _asked_about(rel):
-                        continue
-                else:
+                if not (member.isreg() or member.isdir()) or ".." in rel:
+                    # a plain file or directory cannot leave `dest` by itself (links that
+                    # could lead out are checked when made), and the `data` filter's realpath
+                    # checks cost more than all the rest
                     member = tarfile.data_filter(member, str(dest))
-                    if member.isreg():
-                        regular.add("/".join(rel))
-                    if not rel or len(rel) > _DISCOVERY_DEPTH:
-                        continue
+                if member.isreg():
+                    regular.add("/".join(rel))
+                if not _asked_about(rel):
+                    continue
                 if member.isdir():
                     if rel not in made:
                         root.joinpath(*rel).mkdir(parents=True, exist_ok=True)
