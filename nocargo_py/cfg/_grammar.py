@@ -8,12 +8,11 @@ bottom-up without recursion and there is no intermediate parse tree.
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 
 from lark import Lark, Token, Transformer
 
-from ._memo import grammar_text
+from ._memo import cache_file, grammar_text
 from .ast import CfgAll, CfgAny, CfgBool, CfgExpr, CfgKeyValue, CfgName, CfgNot, CfgOption
 from .parser import EXPRESSION, OPTION
 
@@ -88,11 +87,5 @@ def cfg_parser() -> Lark:
 
 
 def _cache_file() -> str | bool:
-    from ..index.cache import default_cache_root
-
-    try:
-        root = default_cache_root()
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return False
-    return str(root / f"lark-cfg-py{sys.version_info[0]}{sys.version_info[1]}.cache")
+    path = cache_file("lark-cfg", ".cache")
+    return False if path is None else str(path)

@@ -28,7 +28,7 @@ from typing import Any
 
 from .ast import CfgAll, CfgAny, CfgBool, CfgExpr, CfgKeyValue, CfgName, CfgNot, CfgOption
 
-__all__ = ["grammar_text", "lookup", "remember", "MAX_DEPTH", "MAX_ENTRIES", "MAX_TEXT"]
+__all__ = ["cache_file", "grammar_text", "lookup", "remember", "MAX_DEPTH", "MAX_ENTRIES", "MAX_TEXT"]
 
 FORMAT = 1
 MAX_TEXT = 4096
@@ -41,7 +41,18 @@ MAX_ENTRIES = 4096
 hundred expressions; random ones, as tests generate, must not make every run read a big
 file)."""
 
-_FILE = f"cfg-parsed-py{sys.version_info[0]}{sys.version_info[1]}.json"
+
+def cache_file(stem: str, suffix: str) -> Path | None:
+    """``<stem>-py<version><suffix>`` in the user cache directory (made if missing), or
+    ``None`` when there is no usable one (then nothing is cached)."""
+    from ..index.cache import default_cache_root
+
+    try:
+        root = default_cache_root()
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return root / f"{stem}-py{sys.version_info[0]}{sys.version_info[1]}{suffix}"
 
 
 def grammar_text() -> str:
@@ -104,16 +115,7 @@ def _parser_hash() -> str:
 
 @cache
 def _store() -> _Store:
-    from ..index.cache import default_cache_root
-
-    grammar = _parser_hash()
-    try:
-        root = default_cache_root()
-        root.mkdir(parents=True, exist_ok=True)
-        path: Path | None = root / _FILE
-    except OSError:
-        path = None
-    store = _Store(path, grammar)
+    store = _Store(cache_file("cfg-parsed", ".json"), _parser_hash())
     atexit.register(store.flush)
     return store
 
