@@ -47,7 +47,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import NocargoError
-from . import add_selection_args, help_text
 from ..package import Workspace
 from ..profiles import Profiles
 from ..resolve.features import (
@@ -55,6 +54,7 @@ from ..resolve.features import (
 )
 from ..resolve.graph import ResolvedGraph, graph_from_path_workspace
 from ..resolve.units import Intent, UnitGraph, build_unit_graph
+from . import add_selection_args, help_text
 
 __all__ = ["FORMATS", "PlanRequest", "add_resolution_args", "plan_json", "register",
            "resolve_from_args", "run"]

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping, Sequence
 
 from ..cfg import Platform, TargetInfo, target_info

@@ -254,10 +254,11 @@ def resolve_versions(
         raise
 
     used = set(resolution.packages)
-    unused = tuple(c for _, c in registry.patch_candidates() if c.key not in used)
+    unused: list[Candidate] = []
     unused_urls: dict[Any, set[str]] = {}
     for url, c in registry.patch_candidates():
         if c.key not in used:
+            unused.append(c)
             unused_urls.setdefault(c.key, set()).add(url)
 
     version = default_lock_version(inputs.lowest_rust_version())
@@ -266,7 +267,7 @@ def resolve_versions(
         _check_checksums(resolution, previous)
         metadata = previous.metadata
         version = previous.version
-    return VersionResolution(resolution, unused, version, metadata,
+    return VersionResolution(resolution, tuple(unused), version, metadata,
                              {k: frozenset(v) for k, v in unused_urls.items()})
 
 
