@@ -384,9 +384,16 @@ class _State:
     def features(self, pid: PackageId, fk: FeaturesFor) -> tuple[str, ...]:
         found = self.res.activated_features(pid, fk)
         if found is None:
+            # reachable from user input (seen: `-p` of a path package outside the workspace
+            # that is only a build dependency); cargo panics at the same point
+            # ("did not find features for … within activated_features")
+            built_as = "for the host" if fk is FeaturesFor.HOST else "for the target"
             raise NocargoError(
-                f"internal error: no features resolved for `{pid.name} v{pid.version}` "
-                f"({'host' if fk is FeaturesFor.HOST else 'normal'})")
+                f"cannot plan `{pid.name} v{pid.version}` {built_as}: the feature resolution "
+                "has no features for it there (cargo stops at the same point: \"did not find "
+                "features … within activated_features\")",
+                notes=["help: select it through a workspace member that depends on it, or "
+                       "make it a workspace member"])
         return found
 
     def get_profile(self, pkg: ResolvedPackage, unit_for: UnitFor, kind: str | None) -> Profile:
