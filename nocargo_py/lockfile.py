@@ -63,7 +63,7 @@ from pathlib import Path
 
 from .errors import Location, NocargoError
 from .semver_req import Version
-from .source import GitReference, PackageId, SourceId, SourceKind
+from .source import GitReference, PackageId, SourceId, SourceKind, intern_package_id
 
 __all__ = [
     "EXTRA_LINE",
@@ -247,7 +247,7 @@ class Lockfile:
                 source = next(iter(by_version.values()))
             elif pkg.version in by_version:
                 source = by_version[pkg.version]
-            mapping[pkg.id] = PackageId(pkg.name, pkg.version, source) if source else None
+            mapping[pkg.id] = intern_package_id(pkg.name, pkg.version, source) if source else None
         if not mapping:
             return self  # nothing source-less (e.g. bound already)
 
@@ -408,7 +408,7 @@ class _Entry:
 
     @property
     def id(self) -> PackageId:
-        return PackageId(self.name, self.version, self.source)
+        return intern_package_id(self.name, self.version, self.source)
 
 
 def parse_lockfile(text: str, path: Path | None = None) -> Lockfile:

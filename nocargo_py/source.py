@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote_plus
 
@@ -153,20 +154,20 @@ class SourceId:
     # -- constructors -------------------------------------------------------------------
     @classmethod
     def crates_io(cls) -> "SourceId":
-        return cls(SourceKind.REGISTRY, CRATES_IO_INDEX)
+        return _interned_source(SourceKind.REGISTRY, CRATES_IO_INDEX)
 
     @classmethod
     def for_path(cls, directory: Path | str) -> "SourceId":
-        return cls(SourceKind.PATH, Path(directory).as_posix())
+        return _interned_source(SourceKind.PATH, Path(directory).as_posix())
 
     @classmethod
     def for_registry(cls, index_url: str) -> "SourceId":
         """A registry from its index URL as written in config (``sparse+`` prefix kept)."""
         if index_url.startswith("sparse+"):
-            return cls(SourceKind.SPARSE, index_url)
+            return _interned_source(SourceKind.SPARSE, index_url)
         if index_url.startswith("registry+"):
             index_url = index_url[len("registry+"):]
-        return cls(SourceKind.REGISTRY, index_url)
+        return _interned_source(SourceKind.REGISTRY, index_url)
 
     @classmethod
     def for_git(cls, url: str, reference: GitReference, precise: str | None = None) -> "SourceId":
@@ -179,14 +180,14 @@ class SourceId:
         if not sep or not rest:
             raise NocargoError(f"invalid source `{text}`: expected `<kind>+<url>`")
         if proto == "registry":
-            return cls(SourceKind.REGISTRY, rest)
+            return _interned_source(SourceKind.REGISTRY, rest)
         if proto == "sparse":
-            return cls(SourceKind.SPARSE, text)
+            return _interned_source(SourceKind.SPARSE, text)
         if proto == "path":
             url = rest
             if url.startswith("file://"):
                 url = url[len("file://"):]
-            return cls(SourceKind.PATH, url)
+            return _interned_source(SourceKind.PATH, url)
         if proto == "directory":
             return cls(SourceKind.DIRECTORY, rest)
         if proto == "git":
@@ -259,6 +260,16 @@ class SourceId:
 
     def __str__(self) -> str:  # pragma: no cover - convenience
         return self.to_lock_string()
+
+
+@lru_cache(maxsize=None)
+def _interned_source(kind: SourceKind, url: str) -> SourceId:
+    return SourceId(kind, url)
+
+
+@lru_cache(maxsize=None)
+def intern_package_id(name: str, version: str, source: SourceId) -> PackageId:
+    return PackageId(name, version, source)
 
 
 def canonical_url(url: str) -> str:

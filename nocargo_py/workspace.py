@@ -53,7 +53,7 @@ from .manifest import (
 )
 from .package import Package, PackageMetadata, Workspace
 from .semver_req import Version, VersionReq
-from .source import CRATES_IO_INDEX, GitReference, PackageId, SourceId
+from .source import CRATES_IO_INDEX, GitReference, PackageId, SourceId, intern_package_id
 from .summary import Dependency, DepKind, Summary, build_feature_map
 from .targets import manifest_targets, normalize_path
 
@@ -520,7 +520,7 @@ class _PackageBuilder:
                     "irrespective of build target.", ("target",))
 
         version_text = str(version) if version is not None else "0.0.0"
-        package_id = PackageId(pkg.name, version_text, self.source)
+        package_id = intern_package_id(pkg.name, version_text, self.source)
         declared = dict(m.features or {})
         try:
             feature_map = build_feature_map(declared, deps, validate=True)

@@ -29,7 +29,7 @@ from typing import Any, Mapping
 from ..errors import NocargoError
 from ..source import SourceId
 from ..summary import DepKind, Dependency, Summary, build_feature_map
-from ..source import PackageId
+from ..source import PackageId, intern_package_id
 from .types import INDEX_V_MAX, IndexVersion, NoSuchVersion
 
 __all__ = ["IndexFile", "InvalidIndexEntry", "entry_to_summary", "scan_line"]
@@ -269,7 +269,7 @@ def entry_to_summary(obj: Mapping[str, Any], source_id: SourceId, *, where: str 
     _expect(rv is None or isinstance(rv, str), "`rust_version` is not a string", name, vers, where)
     _expect(cksum is None or isinstance(cksum, str), "`cksum` is not a string", name, vers, where)
     return Summary(
-        package_id=PackageId(name, vers, source_id),
+        package_id=intern_package_id(name, vers, source_id),
         dependencies=deps,
         features=feature_map,
         declared_features={k: tuple(v) for k, v in declared.items()},

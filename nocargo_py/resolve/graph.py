@@ -222,7 +222,7 @@ def graph_from_path_workspace(ws: Workspace) -> ResolvedGraph:
     other source is an error naming it.
     """
     by_dir: dict[str, Package] = {_norm(p.root): p for p in ws.packages}
-    member_ids = tuple(p.package_id for p in ws.members)
+    member_ids = frozenset(p.package_id for p in ws.members)
     packages: dict[PackageId, ResolvedPackage] = {}
     edges: dict[PackageId, tuple[Edge, ...]] = {}
     for pkg in ws.packages:
@@ -306,7 +306,7 @@ def graph_from_lockfile(
     for pkg in patch_path_packages(ws, local):
         local.setdefault(pkg.package_id, pkg)
     lock = lockfile.with_path_sources(local.keys())
-    member_ids = tuple(p.package_id for p in ws.members)
+    member_ids = frozenset(p.package_id for p in ws.members)
 
     def summary_of(pid: PackageId) -> Summary:
         if callable(index):

@@ -35,7 +35,7 @@ from ..index import NoSuchCrate, OfflineMissing, RegistryIndex
 from ..index.types import IndexVersion
 from ..lockfile import package_sort_key
 from ..semver_req import Version, VersionReq
-from ..source import CRATES_IO_INDEX, PackageId, SourceId, canonical_url
+from ..source import CRATES_IO_INDEX, PackageId, SourceId, canonical_url, intern_package_id
 from ..summary import DepKind, Dependency, FeatureValue, Summary, build_feature_map
 
 __all__ = [
@@ -96,7 +96,7 @@ def pid_key(pid: PackageId) -> tuple:
 
 @functools.lru_cache(maxsize=None)
 def _pid_sort_key(name: str, version: str, source: SourceId) -> tuple:
-    return package_sort_key(PackageId(name, version, source))
+    return package_sort_key(intern_package_id(name, version, source))
 
 
 def pid_sort_key(pid: PackageId) -> tuple:
@@ -413,7 +413,7 @@ class RegistrySource:
     def _candidate(self, index: RegistryIndex, iv: IndexVersion) -> Candidate:
         name, version = iv.name, iv.version
         return Candidate(
-            PackageId(name, version, self.source_id),
+            intern_package_id(name, version, self.source_id),
             parse_version(version),
             iv.links,
             iv.rust_version,
