@@ -483,11 +483,11 @@ def _to_data(value: Any) -> Any:
         return [_to_data(v) for v in value]
     if t is dict:
         return {str(k): _to_data(v) for k, v in sorted(value.items())}
+    if isinstance(value, enum.Enum):  # (before is_dataclass: slow on enums)
+        return value.value
     if is_dataclass(value) and not isinstance(value, type):
         _FIELD_NAMES[t] = tuple(f.name for f in fields(value))
         return _to_data(value)
-    if isinstance(value, enum.Enum):
-        return value.value
     if isinstance(value, _abc.Mapping):
         return {str(k): _to_data(v) for k, v in sorted(value.items())}
     if isinstance(value, (tuple, list)):

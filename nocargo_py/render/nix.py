@@ -22,8 +22,9 @@ __all__ = ["NixExpr", "nix_string", "nix_attr_name", "nix_relative_path", "to_ni
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_'-]*")
 _KEYWORDS = frozenset({"if", "then", "else", "assert", "with", "let", "in", "rec",
                        "inherit", "or", "true", "false", "null"})
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_SPECIAL = re.compile(r'[\\"\n\r\t]|\$\{')
+#: (text, its escape), backslash first: the later escapes insert backslashes of their own
+_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("${", "\\${"), ("\n", "\\n"), ("\r", "\\r"),
+            ("\t", "\\t"))
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,12 @@ def nix_string(value: str) -> str:
     """
     if "\0" in value:
         raise NocargoError(f"cannot write a string containing a NUL character to Nix: {value!r}")
-
-    def repl(m: re.Match[str]) -> str:
-        s = m.group(0)
-        return "\\${" if s == "${" else _ESCAPES[s]
-
-    return '"' + _SPECIAL.sub(repl, value) + '"'
+    # The escapes do not overlap and the backslash goes first, so one pass per escape is
+    # one left-to-right pass over all of them (and much faster on long unit data).
+    for plain, escaped in _ESCAPES:
+        if plain in value:
+            value = value.replace(plain, escaped)
+    return '"' + value + '"'
 
 
 @lru_cache(maxsize=65536)

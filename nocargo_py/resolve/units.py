@@ -97,8 +97,14 @@ class UnitFor:
     root_kind: str | None  # the root unit's platform (None = host)
 
     def key(self) -> tuple:
-        return (self.host, self.host_features, 0 if self.always_unwind else 1,
-                _kind_key(self.root_kind))
+        """The sort key (cargo's derived ``Ord``); computed once per object, as every
+        dependency sort of the unit graph asks for it."""
+        key = self.__dict__.get("_key")
+        if key is None:
+            key = (self.host, self.host_features, 0 if self.always_unwind else 1,
+                   _kind_key(self.root_kind))
+            object.__setattr__(self, "_key", key)
+        return key
 
     @property
     def features_for(self) -> FeaturesFor:
