@@ -27,7 +27,8 @@ import enum
 import json
 import re
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, Mapping
+from operator import attrgetter
+from typing import Any, Callable, Mapping
 
 from .errors import NocargoError
 
@@ -465,28 +466,43 @@ def _check_graph(plan: Plan, where: str, graph: Graph) -> None:
 # -- JSON conversion ------------------------------------------------------------------------
 
 _SCALARS = frozenset({str, int, bool, float, type(None)})
-#: dataclass type -> its field names (``fields()`` is slow enough to matter per unit).
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+#: dataclass type -> its field names and a getter of their values as a tuple
+#: (``fields()`` is slow enough to matter per unit).
+_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple]]] = {}
+
+
+def _tuple_getter(names: tuple[str, ...]) -> Callable[[Any], tuple]:
+    """A function giving the values of attributes ``names`` of an object, as a tuple."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        one = attrgetter(names[0])
+        return lambda obj: (one(obj),)
+    return lambda obj: ()
 
 
 def _to_data(value: Any) -> Any:
     # Dispatch on the exact type first: this runs for every value of every unit (the
     # planner hashes each unit's data), so the common cases must not go through
-    # ``is_dataclass``/ABC checks.
+    # ``is_dataclass``/ABC checks, and scalars inside containers not through a call.
     t = type(value)
     if t in _SCALARS:
         return value
-    names = _FIELD_NAMES.get(t)
-    if names is not None:
-        return {n: _to_data(getattr(value, n)) for n in names}
+    known = _FIELDS.get(t)
+    if known is not None:
+        names, values = known
+        return {n: v if type(v) in _SCALARS else _to_data(v)
+                for n, v in zip(names, values(value))}
     if t is tuple or t is list:
-        return [_to_data(v) for v in value]
+        return [v if type(v) in _SCALARS else _to_data(v) for v in value]
     if t is dict:
         return {str(k): _to_data(v) for k, v in sorted(value.items())}
     if isinstance(value, enum.Enum):  # (before is_dataclass: slow on enums)
         return value.value
     if is_dataclass(value) and not isinstance(value, type):
-        _FIELD_NAMES[t] = tuple(f.name for f in fields(value))
+        names = tuple(f.name for f in fields(value))
+        getter = _tuple_getter(names)
+        _FIELDS[t] = (names, getter)
         return _to_data(value)
     if isinstance(value, _abc.Mapping):
         return {str(k): _to_data(v) for k, v in sorted(value.items())}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 from ..errors import NocargoError
@@ -34,7 +35,14 @@ def bash_word(value: str | Ref, prefix: str = "") -> str:
     to the output path at its index, then its suffix)."""
     if isinstance(value, Ref):
         return _quote(prefix) + f'"${{refs[{value.index}]}}"' + _quote(value.suffix)
-    return _quote(prefix + value) or "''"
+    return _word(prefix + value)
+
+
+@lru_cache(maxsize=65536)
+def _word(text: str) -> str:
+    """:func:`bash_word` of a plain string (memoised: a plan repeats its flags, names
+    and paths across thousands of units)."""
+    return _quote(text) or "''"
 
 
 def _quote(text: str) -> str:
@@ -52,4 +60,5 @@ def bash_assign(name: str, value: str | Ref) -> str:
 
 def bash_array(name: str, values: Iterable[str | Ref]) -> str:
     """``name=(word ...)`` (an indexed array)."""
-    return f"{name}=(" + " ".join(bash_word(v) for v in values) + ")"
+    return f"{name}=(" + " ".join([_word(v) if type(v) is str else bash_word(v)
+                                   for v in values]) + ")"
