@@ -208,6 +208,7 @@ class GenRow:
     ours_cold: Sample
     same: bool
     startup: Sample  # interpreter + importing what this gen imported, nothing run
+    interpreter: Sample  # `python -c pass`: the interpreter and this machine's site hooks
 
 
 _IMPORTS_CODE = """
@@ -260,7 +261,7 @@ def bench_gen(projects: Sequence[str], runs: int, cold_runs: int, network: bool,
             warm_cmd = [*OURS, "--offline", "--index-dir", str(REPO / "registry-cache"), "gen"]
             run_timed(warm_cmd, Sample(), cwd=root, env=ours_env)
         first = (root / "Cargo.nix").read_text()
-        startup = Sample()
+        startup, interpreter = Sample(), Sample()
         imports_cmd = [sys.executable, "-c", _IMPORTS_CODE,
                        *_imported_modules(warm_cmd, root, ours_env)]
         interleaved(
@@ -269,12 +270,14 @@ def bench_gen(projects: Sequence[str], runs: int, cold_runs: int, network: bool,
             lambda: run_timed(["cargo", "metadata", "--offline", "--format-version", "1"],
                               cargo_warm, cwd=root, env=env),
             lambda: run_timed(imports_cmd, startup, cwd=root, env=ours_env),
+            lambda: run_timed([sys.executable, "-c", "pass"], interpreter, cwd=root,
+                              env=ours_env),
         )
         text = (root / "Cargo.nix").read_text()
         lock = (root / "Cargo.lock").read_text()
         rows.append(GenRow(name, lock.count("[[package]]"), len(text.encode()) / 1e6,
                            cargo_warm, ours_warm, cargo_cold, ours_cold, text == first,
-                           startup))
+                           startup, interpreter))
         print(f"  {name}: ours {ours_warm.w:.2f} s, cargo {cargo_warm.w:.2f} s", flush=True)
     return rows
 
@@ -282,10 +285,10 @@ def bench_gen(projects: Sequence[str], runs: int, cold_runs: int, network: bool,
 def print_gen(rows: list[GenRow], runs: int, cold_runs: int) -> None:
     print(table(
         ["project", "pkgs", "Cargo.nix MB", "cargo warm s", "ours warm s", "ratio", "cpu ratio",
-         "start-up s", "start-up ratio", "cargo cold s", "ours cold s", "cold ratio", "same"],
+         "start-up s", "start-up ratio", "interpreter s", "cargo cold s", "ours cold s", "cold ratio", "same"],
         [[r.project, r.packages, fmt(r.mbytes, 1), fmt(r.cargo_warm.w), fmt(r.ours_warm.w),
           fmt(ratio(r.ours_warm.w, r.cargo_warm.w)), fmt(ratio(r.ours_warm.c, r.cargo_warm.c)),
-          fmt(r.startup.w), fmt(ratio(r.startup.w, r.cargo_warm.w)),
+          fmt(r.startup.w), fmt(ratio(r.startup.w, r.cargo_warm.w)), fmt(r.interpreter.w),
           fmt(r.cargo_cold.w), fmt(r.ours_cold.w), fmt(ratio(r.ours_cold.w, r.cargo_cold.w)),
           "yes" if r.same else "NO"] for r in rows]))
     print(f"\nwarm: `nocargo-py --offline gen` vs `cargo metadata --offline --format-version 1` "
@@ -293,7 +296,9 @@ def print_gen(rows: list[GenRow], runs: int, cold_runs: int) -> None:
           f"{cold_runs}); ratio = ours/cargo (wall), cpu ratio = same with user+sys CPU "
           "seconds; same = the warm runs wrote what the first run wrote; start-up = the "
           "interpreter importing exactly the modules that warm run imported and doing nothing "
-          "else (the part of `gen` no planning work can remove), start-up ratio = that / cargo.")
+          "else (the part of `gen` no planning work can remove), start-up ratio = that / cargo; "
+          "interpreter = `python -c pass` (the interpreter with this machine's site-packages "
+          "hooks, before any of our code: part of start-up).")
 
 
 # -- lock --------------------------------------------------------------------------------------
