@@ -262,13 +262,20 @@ class SourceId:
         return self.to_lock_string()
 
 
-@lru_cache(maxsize=None)
+# Interning: equal ids built from the same text are the same object, so the dictionaries
+# keyed by ids all over the resolvers and the planner stop at the identity check instead
+# of calling ``__eq__``. Equality never depends on it (an evicted id is only a copy), and
+# the caches are bounded for long-lived processes.
+
+@lru_cache(maxsize=4096)
 def _interned_source(kind: SourceKind, url: str) -> SourceId:
+    """The one :class:`SourceId` of a registry, sparse registry or path ``url``."""
     return SourceId(kind, url)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1 << 16)
 def intern_package_id(name: str, version: str, source: SourceId) -> PackageId:
+    """``PackageId(name, version, source)``, the same object for equal arguments."""
     return PackageId(name, version, source)
 
 

@@ -505,3 +505,20 @@ def test_property_write_then_read_gives_same_graph_v1_v2(version: int, data) -> 
     # graph without any of these is ambiguous (for cargo too)
     assert back.version in (1, 2)
     assert write_lockfile(back.with_version(version)) == text
+
+
+def test_ids_are_interned_and_equality_does_not_depend_on_it() -> None:
+    from nocargo_py.index.lines import entry_to_summary
+    from nocargo_py.source import intern_package_id
+
+    lock = parse_lockfile((CORPUS_DIR / "ripgrep" / "Cargo.lock").read_text())
+    pkg = next(p for p in lock.packages if p.source is not None and p.source.is_crates_io())
+    # the same source object for every registry line, one id object per package
+    assert pkg.source is SourceId.parse("registry+https://github.com/rust-lang/crates.io-index")
+    assert pkg.id is pkg.id is intern_package_id(pkg.name, pkg.version, CRATES_IO)
+    summary = entry_to_summary({"name": pkg.name, "vers": pkg.version, "deps": []}, CRATES_IO)
+    assert summary.package_id is pkg.id
+    # an id built directly (not interned) is still equal, hashes alike and finds the same entry
+    copy = PackageId(pkg.name, pkg.version, SourceId(SourceKind.REGISTRY, CRATES_IO.url))
+    assert copy is not pkg.id and copy == pkg.id and hash(copy) == hash(pkg.id)
+    assert {pkg.id: "x"}[copy] == "x"
