@@ -510,3 +510,12 @@ def test_sparse_registry_fixture(sparse_registry, tmp_path):
     import requests
     body = requests.get(crate, timeout=10).content
     assert hashlib.sha256(body).hexdigest() == s.checksum
+
+
+def test_a_client_that_sends_nothing_never_imports_requests() -> None:
+    """requests (urllib3, ssl, idna...) costs ~0.1 s of CPU to import: a run that finds
+    everything in its cache makes a client but must not pay for it."""
+    code = ("import sys; from nocargo_py.index.http import HttpClient; "
+            "c = HttpClient(retries=1); c.close(); print('requests' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -113,6 +113,45 @@ def test_checking_a_lock_fetches_missing_index_files_together_and_no_cached_one(
         assert server.max_slow_in_flight > 1
 
 
+def test_gen_with_an_up_to_date_lock_and_a_warm_cache_sends_no_request(tmp_path):
+    """As `cargo metadata` with every locked version in its cache ("using local … as user
+    did not request update"): the second `gen` sends nothing, config.json included, and
+    says nothing; the plan is the one the network gave. Once the lock needs a version the
+    cache lacks, the registry is asked again (config.json first) and says `Updating`."""
+    reg = RegistryBuilder(tmp_path / "index")
+    reg.add("leaf", "1.0.0")
+    reg.add("top", "1.0.0", deps=[{"name": "leaf", "req": "^1"}])
+    ws = tmp_path / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "lib.rs").write_text("")
+    (ws / "Cargo.toml").write_text(ROOT + 'top = "1"\n')
+    env = {"NOCARGO_PY_CACHE_DIR": str(tmp_path / "cache"), "CARGO_HOME": str(tmp_path / "home")}
+    with serve_registry(tmp_path / "index") as server:
+        (ws / ".cargo").mkdir()
+        (ws / ".cargo" / "config.toml").write_text(cargo_config_for(server))
+        first = run_cli("gen", cwd=ws, env=env)
+        assert first.returncode == 0, first.stderr
+        assert "Updating `test-registry` index" in first.stderr
+        assert {r.path for r in server.log} >= {"config.json", index_rel_path("top"),
+                                                  index_rel_path("leaf")}
+        plan = (ws / "Cargo.nix").read_text()
+        (ws / "Cargo.nix").unlink()
+        server.clear_log()
+        again = run_cli("gen", cwd=ws, env=env)
+        assert again.returncode == 0, again.stderr
+        assert server.log == [] and "Updating" not in again.stderr, again.stderr
+        assert (ws / "Cargo.nix").read_text() == plan
+        # a newer leaf, required by the manifest: not in the cache, so asked for
+        reg.add("leaf", "1.1.0")
+        (ws / "Cargo.toml").write_text(ROOT + 'top = "1"\nleaf = "1.1"\n')
+        newer = run_cli("gen", cwd=ws, env=env)
+        assert newer.returncode == 0, newer.stderr
+        assert "Updating `test-registry` index" in newer.stderr
+        paths = [r.path for r in server.log]
+        assert paths[0] == "config.json" and index_rel_path("leaf") in paths
+        assert 'version = "1.1.0"' in (ws / "Cargo.lock").read_text()
+
+
 def test_update_reports_what_changes(world):
     publish, ws, run = world
     publish("a", "1.0.0")

@@ -55,6 +55,7 @@ class Registries:
         self._client = client
         self.crates_io_url = crates_io_url
         self._indexes: dict[SourceId, RegistryIndex] = {}
+        self._cached_view: Registries | None = None
 
     @classmethod
     def from_options(cls, options: "GlobalOptions", shell: Shell, *, cwd: Path | None = None,
@@ -156,6 +157,44 @@ class Registries:
     def summary(self, package_id: PackageId) -> Summary:
         """The index summary of a registry package id."""
         return self.get(package_id.source).summary(package_id.name, package_id.version)
+
+    # -- locked packages: the cache first (cargo's lazy update) -------------------------------
+    def cached_view(self) -> Registries | None:
+        """These registries read from the on-disk cache only, never the network; ``None``
+        when this object uses no network anyway (offline, ``--index-dir``). A locked
+        version the cache lists is taken from there, as cargo does without an update."""
+        if self.offline or self.index_dir is not None:
+            return None
+        if self._cached_view is None:
+            self._cached_view = Registries(config=self.config, cache_root=self.cache_root,
+                                           offline=True, shell=self.shell)
+        return self._cached_view
+
+    def _cached_index(self, package_id: PackageId) -> RegistryIndex | None:
+        """The cached index of ``package_id``'s registry if it lists that version."""
+        view = self.cached_view()
+        if view is None:
+            return None
+        try:
+            index = view.get(package_id.source)
+            if index.version(package_id.name, package_id.version) is not None:
+                return index
+        except NocargoError:  # not cached (OfflineMissing), no such crate, unreadable
+            pass
+        return None
+
+    def locked_summary(self, package_id: PackageId) -> Summary:
+        """The summary of a locked registry package: from the cache when it lists that
+        version (no request), else from the registry."""
+        index = self._cached_index(package_id)
+        if index is not None:
+            return index.summary(package_id.name, package_id.version)
+        return self.summary(package_id)
+
+    def prefetch_locked(self, ids: Iterable[PackageId]) -> None:
+        """:meth:`prefetch_packages` for the locked packages the cache cannot answer."""
+        self.prefetch_packages(pid for pid in ids
+                               if pid.source.is_registry() and self._cached_index(pid) is None)
 
     def prefetch_packages(self, ids: Iterable[PackageId]) -> None:
         """Load the index files of all registry packages in ``ids``, every registry in turn;

@@ -11,7 +11,10 @@ Per file, per run (cargo's ``HttpRegistry``):
   together by :meth:`SparseIndex.prefetch` (:class:`OfflineMissing`).
 
 ``config.json`` is fetched first (once per run) for ``dl``/``auth-required``; with
-``auth-required`` every request carries the token. Tokens go only to this registry's
+``auth-required`` every request carries the token. A run that fetches no index file (an
+up-to-date lock, every locked version in the cache: see ``Registries.cached_view``) reads
+the cached ``config.json`` instead and sends nothing, as cargo does when no update was
+requested. Tokens go only to this registry's
 index host (requests drops ``Authorization`` on cross-host redirects).
 """
 
@@ -67,6 +70,8 @@ class SparseIndex(FileIndex):
         self.workers = max(1, workers)
         self._default_config = default_config
         self._cfg: RegistryConfig | None = None
+        self._cfg_from_cache = False
+        self._update_requested = False
         self._cfg_lock = threading.Lock()
         self.fetch_log: list[tuple[str, int]] = []  # (index path, HTTP status) of this run
 
@@ -81,6 +86,18 @@ class SparseIndex(FileIndex):
             return self._cfg
 
     def _load_config(self) -> RegistryConfig:
+        if not self.offline and not self._update_requested:
+            # cargo's `config_cached`: while nothing asked for an update (every file so
+            # far came from the cache, as for an up-to-date lock), the cached copy serves
+            cached = self.cache.read("config.json")
+            if cached is not None and cached.found:
+                try:
+                    config = RegistryConfig.parse(cached.body, f"{self.url}config.json")
+                except NocargoError:
+                    pass  # a damaged copy: fetched again below
+                else:
+                    self._cfg_from_cache = True
+                    return config
         if not self.offline:
             self.shell.status("Updating", self.label)
         body = self._fetch("config.json", what="the registry's config.json")
@@ -99,10 +116,20 @@ class SparseIndex(FileIndex):
             return False
 
     # -- one file -----------------------------------------------------------------------
+    def _request_update(self) -> None:
+        """cargo's ``invalidate_cache``: from now on files are checked with the server, and
+        a ``config.json`` read from the cache is fetched again."""
+        with self._cfg_lock:
+            if not self._update_requested:
+                self._update_requested = True
+                if self._cfg_from_cache:
+                    self._cfg, self._cfg_from_cache = None, False
+
     def _load(self, name: str) -> IndexFile | None:
         rel = index_path(name)
         # Make sure `auth-required` is known before the first crate request (cargo does).
         if not self.offline and rel != "config.json":
+            self._request_update()
             self._config()
         body = self._fetch(rel, what=f"the index file of `{name}`")
         if body is None:
@@ -189,6 +216,7 @@ class SparseIndex(FileIndex):
             return
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
+        self._request_update()
         self._config()
         errors: list[NocargoError] = []
         bar = _progress(self.shell, len(todo), self.url)

@@ -218,7 +218,9 @@ def load_resolved_graph(ws, registries, options, shell: Shell, *, write_lock: bo
     local = {p.package_id for p in ws.packages}
     store.load_registry([p.id for p in lock.packages
                          if p.source.is_registry() and p.id not in local])
-    registries.prefetch_packages(p.id for p in lock.packages if p.source.is_registry())
+    # the index files the resolve did not read from the cache, together (cached ones are
+    # not asked for again: an up-to-date lock with a warm cache sends no request at all)
+    registries.prefetch_locked(p.id for p in lock.packages if p.source.is_registry())
     def at_cargo_paths(pid: PackageId) -> Any:
         facts = store.crate_info_for_graph(pid)
         if pid.source.is_registry():
@@ -226,5 +228,5 @@ def load_resolved_graph(ws, registries, options, shell: Shell, *, write_lock: bo
         return facts
 
     crate_info = at_cargo_paths if cargo_src_paths else store.crate_info_for_graph
-    graph = graph_from_lockfile(ws, lock, registries.summary, crate_info)
+    graph = graph_from_lockfile(ws, lock, registries.locked_summary, crate_info)
     return graph, store.provider()

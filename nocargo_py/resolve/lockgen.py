@@ -83,12 +83,7 @@ def registry_loader(registries, git=None) -> Callable[[SourceId], PackageSource]
     """Map non-local sources to package sources: registries through the index's
     ``Registries`` (``registries.get(source)``; locked dependencies first look in its
     on-disk cache, without network, as cargo does), git sources through ``git``."""
-    cached = None
-    if not getattr(registries, "offline", True) and getattr(registries, "index_dir", None) is None:
-        from ..index.registries import Registries
-
-        cached = Registries(config=registries.config, cache_root=registries.cache_root,
-                            offline=True, shell=registries.shell)
+    cached = registries.cached_view() if hasattr(registries, "cached_view") else None
 
     def load(source: SourceId) -> PackageSource:
         if source.is_registry():
