@@ -388,6 +388,20 @@ class RegistryBuilder:
         return obj
 
 
+def top_leaf_world(base: Path) -> tuple[RegistryBuilder, Path]:
+    """``base/index``: ``top 1.0.0`` depending on ``leaf ^1`` (``leaf 1.0.0``), crates
+    included; ``base/ws``: a library package ``p`` depending on ``top = "1"``."""
+    reg = RegistryBuilder(base / "index")
+    reg.add("leaf", "1.0.0")
+    reg.add("top", "1.0.0", deps=[{"name": "leaf", "req": "^1"}])
+    ws = base / "ws"
+    (ws / "src").mkdir(parents=True)
+    (ws / "src" / "lib.rs").write_text("")
+    (ws / "Cargo.toml").write_text('[package]\nname = "p"\nversion = "0.1.0"\n'
+                                   'edition = "2021"\n\n[dependencies]\ntop = "1"\n')
+    return reg, ws
+
+
 def _toml_str(value: str) -> str:
     return json.dumps(value)
 

@@ -7,6 +7,7 @@ SIGKILLed fetch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -31,7 +32,9 @@ from nocargo_py.index.cache import _decode
 from nocargo_py.index.http import HttpClient
 from nocargo_py.index.layout import index_path
 from nocargo_py.source import PackageId, SourceId
-from sparse_server import RegistryBuilder, index_rel_path, serve_registry
+from sparse_server import (
+    RegistryBuilder, cargo_config_for, index_rel_path, serve_registry, top_leaf_world,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 CRATES_IO = SourceId.crates_io()
@@ -459,43 +462,79 @@ def test_request_pattern_matches_cargo(tmp_path):
     """Two runs of `cargo generate-lockfile` and two runs of ours against the same server:
     the same files, the same statuses (200 then 304 for index files, config.json always in
     full) and the same conditional headers."""
-    b = RegistryBuilder(tmp_path / "reg")
-    b.add("leaf", "1.0.0")
-    b.add("top", "1.0.0", deps=[{"name": "leaf", "req": "^1"}])
-    proj = tmp_path / "proj"
-    (proj / "src").mkdir(parents=True)
-    (proj / "src" / "lib.rs").write_text("")
-    (proj / "Cargo.toml").write_text('[package]\nname = "p"\nversion = "0.1.0"\n'
-                                     'edition = "2021"\n[dependencies]\ntop = "1"\n')
+    _, proj = top_leaf_world(tmp_path)
 
     def pattern(log) -> list:
         return sorted((r.path, r.status, "if-none-match" in r.headers,
                        r.headers.get("cargo-protocol"), r.headers.get("accept")) for r in log)
 
-    from sparse_server import cargo_config_for
-    with serve_registry(tmp_path / "reg") as server:
-        (proj / ".cargo").mkdir()
-        (proj / ".cargo" / "config.toml").write_text(cargo_config_for(server))
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("CARGO_")},
-               "CARGO_HOME": str(tmp_path / "home")}
-        cargo_runs = []
-        for _ in range(2):
-            server.clear_log()
-            (proj / "Cargo.lock").unlink(missing_ok=True)
-            r = subprocess.run(["cargo", "generate-lockfile"], cwd=proj, env=env,
-                               capture_output=True, text=True, timeout=300)
-            assert r.returncode == 0, r.stderr
-            cargo_runs.append(pattern(server.log))
-        our_runs = []
-        for _ in range(2):
-            server.clear_log()
-            regs = _regs(server, tmp_path / "cache")
-            regs.versions("top", CRATES_IO)
-            regs.versions("leaf", CRATES_IO)
-            our_runs.append(pattern(server.log))
+    def cargo() -> None:
+        (proj / "Cargo.lock").unlink(missing_ok=True)
+        _run_ok(["cargo", "generate-lockfile"], proj, env)
+
+    def ours() -> None:
+        regs = _regs(server, tmp_path / "cache")
+        regs.versions("top", CRATES_IO)
+        regs.versions("leaf", CRATES_IO)
+
+    env = _cargo_env(tmp_path / "home")
+    with _served_project(tmp_path, proj) as server:
+        cargo_runs = _logs_of(server, cargo, pattern)
+        our_runs = _logs_of(server, ours, pattern)
     assert our_runs == cargo_runs
     assert {p: s for p, s, *_ in cargo_runs[1]} == {
         "config.json": 200, index_rel_path("top"): 304, index_rel_path("leaf"): 304}
+
+
+def _cargo_env(home: Path) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("CARGO_")},
+            "CARGO_HOME": str(home)}
+
+
+@contextlib.contextmanager
+def _served_project(tmp_path: Path, proj: Path):
+    """``tmp_path/index`` served, ``proj`` pointed at it (both tools); yields the server."""
+    with serve_registry(tmp_path / "index") as server:
+        (proj / ".cargo").mkdir(exist_ok=True)
+        (proj / ".cargo" / "config.toml").write_text(cargo_config_for(server))
+        yield server
+
+
+def _logs_of(server, action, pattern, times: int = 2) -> list:
+    """``pattern(server.log)`` after each of ``times`` runs of ``action``."""
+    out = []
+    for _ in range(times):
+        server.clear_log()
+        action()
+        out.append(pattern(server.log))
+    return out
+
+
+def _run_ok(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
+    r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.slow
+def test_up_to_date_lock_sends_nothing_as_cargo_metadata(tmp_path):
+    """With the lock up to date and every locked version cached, `cargo metadata` sends no
+    request at all (config.json included: "using local … as user did not request
+    update"), and neither does our `gen`; both ask on their first run."""
+    _, proj = top_leaf_world(tmp_path)
+    env = _cargo_env(tmp_path / "home")
+    ours_env = {**env, "NOCARGO_PY_CACHE_DIR": str(tmp_path / "cache")}
+
+    def paths(log) -> list:
+        return sorted(r.path for r in log)
+
+    with _served_project(tmp_path, proj) as server:
+        cargo_runs = _logs_of(server, lambda: _run_ok(
+            ["cargo", "metadata", "--format-version", "1"], proj, env), paths)
+        our_runs = _logs_of(server, lambda: _run_ok(
+            [sys.executable, "-m", "nocargo_py", "gen"], proj, ours_env), paths)
+    index_files = {"config.json", index_rel_path("top"), index_rel_path("leaf")}
+    assert index_files <= set(cargo_runs[0]) and index_files <= set(our_runs[0])
+    assert cargo_runs[1] == our_runs[1] == []
 
 
 def test_sparse_registry_fixture(sparse_registry, tmp_path):

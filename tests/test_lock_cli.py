@@ -13,7 +13,9 @@ import os
 import pytest
 
 from conftest import run_cli
-from sparse_server import RegistryBuilder, cargo_config_for, index_rel_path, serve_registry
+from sparse_server import (
+    RegistryBuilder, cargo_config_for, index_rel_path, serve_registry, top_leaf_world,
+)
 
 ROOT = '[package]\nname = "root"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n'
 
@@ -118,13 +120,7 @@ def test_gen_with_an_up_to_date_lock_and_a_warm_cache_sends_no_request(tmp_path)
     did not request update"): the second `gen` sends nothing, config.json included, and
     says nothing; the plan is the one the network gave. Once the lock needs a version the
     cache lacks, the registry is asked again (config.json first) and says `Updating`."""
-    reg = RegistryBuilder(tmp_path / "index")
-    reg.add("leaf", "1.0.0")
-    reg.add("top", "1.0.0", deps=[{"name": "leaf", "req": "^1"}])
-    ws = tmp_path / "ws"
-    (ws / "src").mkdir(parents=True)
-    (ws / "src" / "lib.rs").write_text("")
-    (ws / "Cargo.toml").write_text(ROOT + 'top = "1"\n')
+    reg, ws = top_leaf_world(tmp_path)
     env = {"NOCARGO_PY_CACHE_DIR": str(tmp_path / "cache"), "CARGO_HOME": str(tmp_path / "home")}
     with serve_registry(tmp_path / "index") as server:
         (ws / ".cargo").mkdir()
@@ -143,7 +139,8 @@ def test_gen_with_an_up_to_date_lock_and_a_warm_cache_sends_no_request(tmp_path)
         assert (ws / "Cargo.nix").read_text() == plan
         # a newer leaf, required by the manifest: not in the cache, so asked for
         reg.add("leaf", "1.1.0")
-        (ws / "Cargo.toml").write_text(ROOT + 'top = "1"\nleaf = "1.1"\n')
+        with open(ws / "Cargo.toml", "a") as manifest:
+            manifest.write('leaf = "1.1"\n')
         newer = run_cli("gen", cwd=ws, env=env)
         assert newer.returncode == 0, newer.stderr
         assert "Updating `test-registry` index" in newer.stderr
