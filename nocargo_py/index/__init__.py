@@ -40,7 +40,10 @@ vendored directory with the sparse layout, e.g. ``registry-cache/``, or a cargo
 ``.cargo/config.toml`` source replacement, ``--index-dir``, ``--offline`` and
 ``--cache-dir``: build it with :meth:`Registries.from_options`. It also offers
 ``summary(package_id)``, ``versions(name, source)``, ``prefetch_packages(ids)`` and
-:func:`verify_lock_checksums`.
+:func:`verify_lock_checksums`; for locked packages, ``cached_view()`` (the same registries
+read from the on-disk cache only), ``locked_summary(package_id)`` and
+``prefetch_locked(ids)`` take a locked version from the cache when it lists it, without a
+request, as cargo does while no update was asked for.
 """
 
 from __future__ import annotations
