@@ -457,7 +457,8 @@ def lockfiles(draw, version: int) -> Lockfile:
         # collision") to lock both kinds of one repository for one name and version
         def master_key(p: PackageId) -> tuple:
             ref = p.source.reference
-            return (p.name, p.version, p.source.url, "default" if ref == GitReference("branch", "master") else ref)
+            plain = ref in (None, GitReference.default(), GitReference("branch", "master"))
+            return (p.name, p.version, p.source.url, "default" if plain else ref)
         git_keys = [master_key(p) for p in ids if p.source.is_git()]
         assume(len(git_keys) == len(set(git_keys)))
     packages = []
