@@ -88,6 +88,7 @@ def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host:
         raise NocargoError("invalid configuration for key `profile`: expected a table")
     inputs: list[TargetInput] = []
     seen_warnings: set[str] = set()
+    targeted: dict = {}  # the targeted resolve, shared by every request over this graph
     used = set()
     for target in options.targets:
         settings = load_build_settings(host, target, config, env)
@@ -103,7 +104,8 @@ def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host:
                 all_features=options.all_features,
                 no_default_features=options.no_default_features,
                 targets=(target,) if target is not None else (), dev_units=intent is Intent.TEST)
-            res = resolve_features(graph, ws, request, platform_matches=matcher)
+            res = resolve_features(graph, ws, request, platform_matches=matcher,
+                                   targeted=targeted)
             shared = UnitGraphCache(res, matcher)  # dev and release differ in profiles only
             for profile in ("dev", "release"):
                 name = profile if not (intent is Intent.TEST and profile == "dev") else "test"

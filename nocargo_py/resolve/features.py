@@ -698,8 +698,13 @@ def resolve_features(
     request: FeatureRequest,
     *,
     platform_matches: PlatformMatcher | None = None,
+    targeted: dict | None = None,
 ) -> FeatureResolution:
     """Resolve features for ``request`` as cargo does (see the module docstring).
+
+    ``targeted``: a dict kept by a caller that resolves several requests over the same
+    ``graph`` (build and test, every target): the edges of the targeted resolve depend only
+    on the members and their command-line features, so they are computed once per those.
 
     ``platform_matches`` evaluates ``[target.'…'.dependencies]`` keys; by default
     :func:`default_platform_matcher`. It is only called for dependencies that have a
@@ -709,7 +714,12 @@ def resolve_features(
     cli = CliFeatures.from_command_line(request.features, request.all_features,
                                         request.no_default_features)
     members = _members_with_features(ws, specs, cli)
-    edges = _targeted_resolve(graph, members)
+    key = tuple(members)
+    edges = targeted.get(key) if targeted is not None else None
+    if edges is None:
+        edges = _targeted_resolve(graph, members)
+        if targeted is not None:
+            targeted[key] = edges
     resolve_ids = list(edges)
     to_build: list[PackageId] = []
     for spec in specs:
