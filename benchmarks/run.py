@@ -612,7 +612,7 @@ def _phases(ctx) -> dict[str, float]:
     """The steps of ``nocargo-py gen`` (commands/gen.py), timed one by one."""
     from nocargo_py.cfg import host_triple
     from nocargo_py.index.registries import Registries
-    from nocargo_py.planner import PlanOptions, plan_workspace
+    from nocargo_py.planner import plan_workspace
     from nocargo_py.planner.inputs import load_resolved_graph
     from nocargo_py.render import render_cargo_nix
     from nocargo_py.workspace import load_workspace

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
@@ -42,8 +42,6 @@ from .manifest import (
     INHERIT,
     DependencySpec,
     Manifest,
-    PackageSpec,
-    RustVersion,
     WorkspaceSpec,
     edition_default_resolver,
     parse_dependency_value,
@@ -52,8 +50,8 @@ from .manifest import (
     validate_package_name,
 )
 from .package import Package, PackageMetadata, Workspace
-from .semver_req import Version, VersionReq
-from .source import CRATES_IO_INDEX, GitReference, PackageId, SourceId, intern_package_id
+from .semver_req import VersionReq
+from .source import CRATES_IO_INDEX, GitReference, SourceId, intern_package_id
 from .summary import Dependency, DepKind, Summary, build_feature_map
 from .targets import manifest_targets, normalize_path
 

@@ -7,7 +7,6 @@ comparisons with cargo are in ``test_lockfile_cargo.py``.
 
 from __future__ import annotations
 
-import string
 from pathlib import Path
 
 import pytest

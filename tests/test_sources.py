@@ -129,7 +129,7 @@ def test_corrupted_cache_file_is_replaced(tmp_path: Path) -> None:
         server.clear_log()
         assert dl.fetch(req) == path
         assert hashlib.sha256(path.read_bytes()).hexdigest() == req.checksum
-        assert server.statuses(f"dl/crate0/1.0.0/download") == [200]
+        assert server.statuses("dl/crate0/1.0.0/download") == [200]
 
 
 def test_truncated_transfer_is_retried_then_fails_without_leftovers(tmp_path: Path) -> None:

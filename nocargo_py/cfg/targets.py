@@ -288,9 +288,9 @@ def target_info(
 
 
 def _unknown_target(triple: str) -> NocargoError:
-    notes = []
     import difflib
 
+    notes = []
     close = difflib.get_close_matches(triple, list_targets(), n=3, cutoff=0.75)
     if close:
         notes.append("help: did you mean " + ", ".join(f"`{c}`" for c in close) + "?")

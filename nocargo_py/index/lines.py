@@ -27,9 +27,8 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from ..errors import NocargoError
-from ..source import SourceId
+from ..source import SourceId, intern_package_id
 from ..summary import DepKind, Dependency, Summary, build_feature_map
-from ..source import PackageId, intern_package_id
 from .types import INDEX_V_MAX, IndexVersion, NoSuchVersion
 
 __all__ = ["IndexFile", "InvalidIndexEntry", "entry_to_summary", "scan_line"]

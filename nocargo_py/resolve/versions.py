@@ -30,7 +30,6 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import NocargoError
 from ..lockfile import Lockfile, lockfile_from_graph
-from ..semver_req import Version
 from ..source import GitReference, PackageId, SourceId, canonical_url
 from ..summary import Dependency, Summary
 from .provider import (
