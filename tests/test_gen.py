@@ -140,6 +140,21 @@ def test_write_atomic_never_leaves_a_half_written_file(tmp_path: Path, monkeypat
     assert [p.name for p in tmp_path.iterdir()] == ["Cargo.nix"]
 
 
+def test_replace_file_gives_the_umask_mode_unless_told(tmp_path: Path) -> None:
+    from nocargo_py.fsutil import replace_file
+
+    old = os.umask(0o027)
+    try:
+        replace_file(tmp_path / "a" / "cache.json", b"{}")
+        replace_file(tmp_path / "Cargo.nix", "x\n", mode=0o644)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a" / "cache.json").read_bytes() == b"{}"
+    assert (tmp_path / "a" / "cache.json").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "Cargo.nix").stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["Cargo.nix", "a", "cache.json"]
+
+
 def test_user_errors_exit_101_without_traceback(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -20,12 +20,12 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
-import os
 import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..fsutil import replace_file
 from .ast import CfgAll, CfgAny, CfgBool, CfgExpr, CfgKeyValue, CfgName, CfgNot, CfgOption
 
 __all__ = ["cache_file", "grammar_text", "lookup", "remember", "MAX_DEPTH", "MAX_ENTRIES", "MAX_TEXT"]
@@ -78,15 +78,10 @@ class _Store:
         self.dirty = False
         data = {"format": FORMAT, "grammar": self.grammar,
                 "entries": dict(sorted(self.entries.items()))}
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-            os.replace(tmp, self.path)
+            replace_file(self.path, json.dumps(data, separators=(",", ":")))
         except OSError:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
+            pass  # only a cache
 
 
 def _read(path: Path, grammar: str) -> dict[str, Any]:

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..errors import NocargoError
+from ..fsutil import replace_file
 from ..plan import Plan
 from ..resolve.features import PackageSelection
 from . import add_selection_args, help_text
@@ -70,19 +70,12 @@ def add_gen_args(parser: argparse.ArgumentParser) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory + rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``text`` to ``path`` atomically (:func:`~nocargo_py.fsutil.replace_file`),
+    mode 0644; failures as a :class:`NocargoError` naming the file."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        replace_file(path, text, mode=0o644)
     except OSError as exc:
         raise NocargoError(f"failed to write `{path}`: {exc.strerror or exc}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def build_plan(args: argparse.Namespace, ctx: Any, *, write_lock: bool = True) -> tuple[Path, Plan]:

@@ -12,13 +12,12 @@ are vendored (the directory stands for crates.io); others are reported and skipp
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import NocargoError
+from ..fsutil import replace_file
 from ..lockfile import Lockfile, parse_lockfile
 from ..shell import Shell
 from ..source import SourceId
@@ -55,13 +54,9 @@ def _read_lock(path: Path) -> Lockfile:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        replace_file(path, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise NocargoError(f"failed to write `{path}`: {exc.strerror or exc}") from None
 
 

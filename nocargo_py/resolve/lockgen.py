@@ -14,13 +14,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 
 from ..errors import NocargoError
+from ..fsutil import replace_file
 from ..lockfile import Lockfile, header_comments, parse_lockfile, write_lockfile
 from ..package import Workspace
 from ..source import SourceId, canonical_url
@@ -191,13 +191,10 @@ def write_outcome(outcome: LockOutcome) -> None:
     """Write the lock file if it changed (atomically: temp file, then rename)."""
     if not outcome.changed:
         return
-    path = outcome.path
-    tmp = path.with_name(path.name + ".nocargo-tmp")
     try:
-        tmp.write_text(outcome.text, encoding="utf-8")
-        os.replace(tmp, path)
+        replace_file(outcome.path, outcome.text)
     except OSError as exc:
-        raise NocargoError(f"failed to write `{path}`: {exc.strerror}") from None
+        raise NocargoError(f"failed to write `{outcome.path}`: {exc.strerror or exc}") from None
 
 
 _UNUSED_PATCH_HELP = """\

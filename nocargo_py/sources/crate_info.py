@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 
 from ..errors import NocargoError
+from ..fsutil import replace_file
 from ..index.layout import index_path
 from ..semver_req import Version
 from ..source import PackageId
@@ -470,12 +471,7 @@ def store_crate_info(directory: Path, infos: Iterable[CrateInfo]) -> list[Path]:
             for info in by_name[name]:
                 table[info.version] = info
             lines = [table[v].to_json_line() for v in sorted(table, key=_version_sort_key)]
-            tmp = path.with_name(f".{path.name}.{os.urandom(16).hex()}.tmp")
-            try:
-                tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-                os.replace(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
+            replace_file(path, "\n".join(lines) + "\n")
         written.append(path)
     return written
 
@@ -515,12 +511,7 @@ def store_git_info(directory: Path, package_id: PackageId, info: CrateInfo, fetc
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"info": info.to_json(), "fetch": fetch.to_json()}, sort_keys=True, indent=1,
                       ensure_ascii=False) + "\n"
-    tmp = path.with_name(f".{path.name}.{os.urandom(16).hex()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    replace_file(path, text)
     return path
 
 
