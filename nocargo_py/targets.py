@@ -32,6 +32,7 @@ from typing import Callable, Sequence
 from .errors import NocargoError
 from .manifest import Manifest, PackageSpec, TargetSpec
 from .package import Target, TargetKind
+from .package_files import DiskFiles, PackageFiles
 
 __all__ = ["manifest_targets", "normalize_path"]
 
@@ -61,38 +62,26 @@ def _normalize(text: str) -> Path:
     return Path(root + "/".join(out)) if (root or out) else Path("")
 
 
-def _exists(root: Path, rel: str | Path) -> bool:
-    return (root / rel).exists()
-
-
-def _infer_from_directory(root: Path, rel: str) -> list[tuple[str, str]]:
+def _infer_from_directory(files: PackageFiles, rel: str) -> list[tuple[str, str]]:
     """(name, relative path) for ``<rel>/*.rs`` and ``<rel>/<dir>/main.rs`` (sorted)."""
-    directory = root / rel
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError:
-        return []
     out = []
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-        except OSError:
+    for name, is_dir in files.entries(rel):
+        if name.startswith("."):
             continue
         if is_dir:
-            if (Path(entry.path) / "main.rs").exists():
-                out.append((entry.name, f"{rel}/{entry.name}/main.rs"))
-        elif entry.name.endswith(".rs"):
-            out.append((entry.name[: -len(".rs")], f"{rel}/{entry.name}"))
+            if files.exists(f"{rel}/{name}/main.rs"):
+                out.append((name, f"{rel}/{name}/main.rs"))
+        elif name.endswith(".rs"):
+            out.append((name[: -len(".rs")], f"{rel}/{name}"))
     return out
 
 
 class _Ctx:
     def __init__(self, manifest: Manifest, package_name: str, edition: str,
-                 warnings: list[str], strict: bool) -> None:
+                 warnings: list[str], strict: bool, files: PackageFiles) -> None:
         self.manifest = manifest
         self.root = manifest.root
+        self.files = files
         self.package_name = package_name
         self.edition = edition
         self.warnings = warnings
@@ -191,7 +180,7 @@ def _not_found_message(ctx: _Ctx, name: str, kind: str) -> str:
     possible = [f"{dirs[kind]}/{name}.rs", f"{dirs[kind]}/{name}/main.rs"]
     commonly_wrong = [f"{wrong[kind]}/{name}.rs", f"{wrong[kind]}/{name}/main.rs"]
     for w, ok in zip(commonly_wrong, possible):
-        if _exists(ctx.root, w):
+        if ctx.files.exists(w):
             return (f"can't find `{name}` {kind} at default paths, but found a file at `{w}`.\n"
                     f"Perhaps rename the file to `{ok}` for target auto-discovery, or specify "
                     f"{kind}.path if you want to use a non-default path.")
@@ -228,7 +217,7 @@ def _normalize_kind(ctx: _Ctx, specs, auto, rel_dir: str, human: str, kind: str,
             _validate_proc_macro_and_crate_types(ctx, t, human)
             out.append(replace(t, path=str(normalize_path(t.path))))
         return out
-    inferred = _infer_from_directory(ctx.root, rel_dir)
+    inferred = _infer_from_directory(ctx.files, rel_dir)
     targets = _toml_targets_and_inferred(ctx, specs, inferred, auto, human, kind, flag, (kind,))
     for t in targets:
         _validate_target_name(ctx, t, human, kind)
@@ -278,17 +267,19 @@ def _src(ctx: _Ctx, path: str) -> Path:
 
 
 def manifest_targets(manifest: Manifest, package: PackageSpec, *, package_name: str,
-                     edition: str, warnings: list[str], strict: bool = True
-                     ) -> tuple[Target, ...]:
+                     edition: str, warnings: list[str], strict: bool = True,
+                     files: PackageFiles | None = None) -> tuple[Target, ...]:
     """All targets of a package in cargo's order: lib, bins, examples, tests, benches, build.
 
     ``package`` supplies the ``auto*`` flags and ``build``; ``edition`` is the package's
     (inherited) edition. With ``strict=False`` the problems cargo only reports when it
     builds (a binary with ``crate-type``/``proc-macro``, an example/test/bench whose file
     cannot be found) are tolerated as ``cargo metadata`` tolerates them: the binary is kept,
-    the unlocatable target dropped.
+    the unlocatable target dropped. ``files`` answers what discovery asks of the package's
+    files (default: the directory of ``manifest`` on disk).
     """
-    ctx = _Ctx(manifest, package_name, edition, warnings, strict)
+    ctx = _Ctx(manifest, package_name, edition, warnings, strict,
+               files if files is not None else DiskFiles(manifest.root))
     targets: list[Target] = []
 
     lib = _lib_target(ctx, manifest.lib, package.autolib)
@@ -305,18 +296,18 @@ def manifest_targets(manifest: Manifest, package: PackageSpec, *, package_name: 
             bins.append(replace(t, path=str(normalize_path(t.path))))
     else:
         inferred = []
-        if _exists(ctx.root, "src/main.rs"):
+        if ctx.files.exists("src/main.rs"):
             inferred.append((package_name, "src/main.rs"))
-        inferred.extend(_infer_from_directory(ctx.root, "src/bin"))
+        inferred.extend(_infer_from_directory(ctx.files, "src/bin"))
         specs = _toml_targets_and_inferred(ctx, bin_specs, inferred, package.autobins,
                                            "binary", "bin", "autobins", ("bin",))
 
         def legacy_bin(t: TargetSpec) -> str | None:
-            if not has_lib and _exists(ctx.root, f"src/{t.name}.rs"):
+            if not has_lib and ctx.files.exists(f"src/{t.name}.rs"):
                 rel = f"src/{t.name}.rs"
-            elif _exists(ctx.root, "src/main.rs"):
+            elif ctx.files.exists("src/main.rs"):
                 rel = "src/main.rs"
-            elif _exists(ctx.root, "src/bin/main.rs"):
+            elif ctx.files.exists("src/bin/main.rs"):
                 rel = "src/bin/main.rs"
             else:
                 return None
@@ -368,7 +359,7 @@ def manifest_targets(manifest: Manifest, package: PackageSpec, *, package_name: 
 
     # -- benches --------------------------------------------------------------------------
     def legacy_bench(t: TargetSpec) -> str | None:
-        if t.name == "bench" and _exists(ctx.root, "src/bench.rs"):
+        if t.name == "bench" and ctx.files.exists("src/bench.rs"):
             warnings.append("path `src/bench.rs` was erroneously implicitly accepted for "
                             "benchmark `bench`,\nplease set bench.path in Cargo.toml")
             return "src/bench.rs"
@@ -390,7 +381,7 @@ def manifest_targets(manifest: Manifest, package: PackageSpec, *, package_name: 
     build = package.build
     script: str | None
     if build is None:
-        script = "build.rs" if (ctx.root / "build.rs").is_file() else None
+        script = "build.rs" if ctx.files.is_file("build.rs") else None
     elif build is False:
         script = None
     elif build is True:
@@ -454,7 +445,7 @@ def _lib_target(ctx: _Ctx, spec: TargetSpec | None, autolib: bool | None) -> Tar
         _validate_proc_macro_and_crate_types(ctx, lib, "library")
         lib = replace(lib, path=str(normalize_path(lib.path)))
     else:
-        inferred = "src/lib.rs" if _exists(ctx.root, "src/lib.rs") else None
+        inferred = "src/lib.rs" if ctx.files.exists("src/lib.rs") else None
         if spec is None:
             if inferred is None:
                 return None
@@ -467,7 +458,7 @@ def _lib_target(ctx: _Ctx, spec: TargetSpec | None, autolib: bool | None) -> Tar
                 lib = replace(lib, path=inferred)
             else:
                 legacy = f"src/{lib.name}.rs"
-                if ctx.edition == "2015" and _exists(ctx.root, legacy):
+                if ctx.edition == "2015" and ctx.files.exists(legacy):
                     ctx.warnings.append(
                         f"path `{legacy}` was erroneously implicitly accepted for library "
                         f"`{lib.name}`,\nplease rename the file to `src/lib.rs` or set lib.path "

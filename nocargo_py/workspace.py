@@ -50,6 +50,7 @@ from .manifest import (
     validate_package_name,
 )
 from .package import Package, PackageMetadata, Workspace
+from .package_files import DiskFiles, PackageFiles
 from .semver_req import VersionReq
 from .source import CRATES_IO_INDEX, GitReference, SourceId, intern_package_id
 from .summary import Dependency, DepKind, Summary, build_feature_map
@@ -208,7 +209,7 @@ class _Inheritable:
         return value
 
     def readme(self, package_root: Path) -> str:
-        value = _normalize_readme(self.ws_root, self.spec.package.get("readme"))
+        value = _normalize_readme(DiskFiles(self.ws_root), self.spec.package.get("readme"))
         if value is None:
             raise NocargoError("`workspace.package.readme` was not defined",
                                location=self.manifest.doc.location(("workspace",)))
@@ -236,10 +237,10 @@ class _Inheritable:
 _README_DEFAULTS = ("README.md", "README.txt", "README")
 
 
-def _normalize_readme(package_root: Path, readme: Any) -> str | None:
+def _normalize_readme(files: PackageFiles, readme: Any) -> str | None:
     if readme is None:
         for name in _README_DEFAULTS:
-            if (package_root / name).is_file():
+            if files.is_file(name):
                 return name
         return None
     if readme is False:
@@ -372,8 +373,10 @@ class WorkspaceLoader:
         return _Inheritable(root_path.parent, root_manifest)
 
     # -- packages -------------------------------------------------------------------------
-    def package(self, manifest_path: Path, source: SourceId | None = None) -> Package | None:
-        """The package at ``manifest_path`` (``None`` for a virtual manifest)."""
+    def package(self, manifest_path: Path, source: SourceId | None = None, *,
+                files: PackageFiles | None = None) -> Package | None:
+        """The package at ``manifest_path`` (``None`` for a virtual manifest); ``files``
+        answers what is asked of the package's files (default: its directory on disk)."""
         manifest_path = normalize_path(manifest_path)
         source = source or SourceId.for_path(manifest_path.parent)
         key = (manifest_path, source)
@@ -382,7 +385,8 @@ class WorkspaceLoader:
         manifest = self.manifest(manifest_path)
         if manifest.package is None:
             return None
-        builder = _PackageBuilder(self, manifest, source)
+        builder = _PackageBuilder(self, manifest, source,
+                                  files if files is not None else DiskFiles(manifest.root))
         pkg = builder.build()
         self._packages[key] = pkg
         if manifest_path not in self._warned:
@@ -395,8 +399,10 @@ class _PackageBuilder:
     """Turns one manifest into a :class:`Package` (cargo's ``normalize_toml`` +
     ``to_real_manifest``)."""
 
-    def __init__(self, loader: WorkspaceLoader, manifest: Manifest, source: SourceId) -> None:
+    def __init__(self, loader: WorkspaceLoader, manifest: Manifest, source: SourceId,
+                 files: PackageFiles) -> None:
         self.loader = loader
+        self.files = files
         self.m = manifest
         self.doc = manifest.doc
         self.source = source
@@ -477,7 +483,7 @@ class _PackageBuilder:
         exclude = self.ws_field(pkg.exclude, "exclude")
         publish_raw = self.ws_field(pkg.publish, "publish")
         readme_raw = self.field(pkg.readme, "readme", lambda: self.inherit().readme(self.root))
-        readme = _normalize_readme(self.root, readme_raw)
+        readme = _normalize_readme(self.files, readme_raw)
 
         if publish_raw is None:
             publish = () if version is None else None
@@ -500,7 +506,8 @@ class _PackageBuilder:
             resolver = m.workspace.resolver
 
         targets = manifest_targets(m, pkg, package_name=pkg.name, edition=edition,
-                                   warnings=self.warnings, strict=self.loader.strict)
+                                   warnings=self.warnings, strict=self.loader.strict,
+                                   files=self.files)
         if pkg.links is not None and not any(t.name.startswith("build-script-") and
                                              t.kind.value == "custom-build" for t in targets):
             raise self.doc.error(f"package specifies that it links to `{pkg.links}` but does "
@@ -837,8 +844,10 @@ def _feature_in_message(message: str, declared: Mapping[str, Any]) -> str | None
 
 
 def load_standalone_package(manifest_path: Path, source: SourceId, shell=None,
-                            loader: WorkspaceLoader | None = None) -> Package:
-    """Load one package without walking a workspace (registry/git/path packages).
+                            loader: WorkspaceLoader | None = None,
+                            files: PackageFiles | None = None) -> Package:
+    """Load one package without walking a workspace (registry/git/path packages);
+    ``files``: see :meth:`WorkspaceLoader.package`.
 
     For registry crates the manifest is cargo's normalized one (explicit targets, no
     ``path`` keys, no inheritance); for git and path packages inheritance from an enclosing
@@ -846,7 +855,7 @@ def load_standalone_package(manifest_path: Path, source: SourceId, shell=None,
     """
     loader = loader or WorkspaceLoader(shell)
     manifest_path = normalize_path(Path(os.path.abspath(manifest_path)))
-    pkg = loader.package(manifest_path, source)
+    pkg = loader.package(manifest_path, source, files=files)
     if pkg is None:
         raise NocargoError(
             f"manifest path `{manifest_path}` is a virtual manifest, but this command requires "
@@ -1126,7 +1135,8 @@ class _WorkspaceBuilder:
     def patches(self, root_m: Manifest, root_pkg: Package | None):
         if root_m.patch and root_m.replace:
             raise root_m.doc.error("cannot specify both [replace] and [patch]", ("replace",))
-        builder = _PackageBuilder(self.loader, root_m, SourceId.for_path(root_m.root))
+        builder = _PackageBuilder(self.loader, root_m, SourceId.for_path(root_m.root),
+                                   DiskFiles(root_m.root))
         edition = root_pkg.edition if root_pkg is not None else "2015"
         patch: dict[str, tuple[Dependency, ...]] = {}
         for source_key, specs in root_m.patch.items():
@@ -1173,7 +1183,8 @@ class _WorkspaceBuilder:
             key = ("patch", entry.source, entry.name)
             url = self._patch_source_url(entry.source, doc)
             spec = parse_dependency_value(doc, entry.name, entry.value, key)
-            builder = _PackageBuilder(self.loader, root_m, SourceId.for_path(root_m.root))
+            builder = _PackageBuilder(self.loader, root_m, SourceId.for_path(root_m.root),
+                                      DiskFiles(root_m.root))
             builder.doc = doc
             out.setdefault(url, []).append(builder.to_dependency(spec, DepKind.NORMAL, None,
                                                                  edition))

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import random
 import signal
 import subprocess
@@ -19,6 +20,7 @@ import tarfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Iterable, Sequence
 
 import pytest
 from hypothesis import given, strategies as st
@@ -38,7 +40,8 @@ from nocargo_py.sources import (
     read_crate_file,
     vendor_crate_info,
 )
-from nocargo_py.sources.crate_info import extract_crate, extract_crate_shape, store_crate_info
+from nocargo_py.package_files import DiskFiles
+from nocargo_py.sources.crate_info import extract_crate, read_crate_shape, store_crate_info
 from sparse_server import RegistryBuilder, serve_registry
 
 REPO = Path(__file__).resolve().parent.parent
@@ -341,7 +344,9 @@ def test_side_table_layout_merge_sort_and_checksum(tmp_path: Path) -> None:
         load_crate_info(tmp_path, pid)
 
 
-def _tarball(entries: dict[str, bytes], *, link: tuple[str, str] | None = None) -> bytes:
+def _tarball(entries: dict[str, bytes], *, link: tuple[str, str] | None = None,
+             links: Sequence[tuple[str, str]] = (), hard: Sequence[tuple[str, str]] = (),
+             special: Sequence[str] = ()) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for name, data in entries.items():
@@ -352,33 +357,75 @@ def _tarball(entries: dict[str, bytes], *, link: tuple[str, str] | None = None) 
                 continue
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-        if link is not None:
-            info = tarfile.TarInfo(link[0])
-            info.type = tarfile.SYMTYPE
-            info.linkname = link[1]
+        for kind, pairs in ((tarfile.SYMTYPE, [link] if link else []), (tarfile.SYMTYPE, links),
+                            (tarfile.LNKTYPE, hard)):
+            for name, target in pairs:
+                info = tarfile.TarInfo(name)
+                info.type = kind
+                info.linkname = target
+                tar.addfile(info)
+        for name in special:
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.FIFOTYPE
             tar.addfile(info)
     return gzip.compress(buf.getvalue())
 
 
-@pytest.mark.parametrize(("entries", "link", "message"), [
-    ({"x-1.0.0/Cargo.toml": b"", "other/file": b""}, None, "which is not under `x-1.0.0`"),
-    ({"x-1.0.0/Cargo.toml": b"", "x-1.0.0/../../evil": b""}, None, "failed to unpack"),
-    ({"x-1.0.0/Cargo.toml": b""}, ("x-1.0.0/l", "/etc/passwd"), "failed to unpack"),
-    ({"x-1.0.0/src/lib.rs": b""}, None, "has no `x-1.0.0/Cargo.toml`"),
+def _shape(crate: Path, pid: PackageId, dest: Path) -> Path:
+    read_crate_shape(crate, pid)  # writes nothing
+    return dest
+
+
+@pytest.mark.parametrize(("entries", "links", "message"), [
+    ({"x-1.0.0/Cargo.toml": b"", "other/file": b""}, {}, "which is not under `x-1.0.0`"),
+    ({"x-1.0.0/Cargo.toml": b"", "/x-1.0.0/abs": b""}, {}, "not under `x-1.0.0`"),
+    ({"x-1.0.0/Cargo.toml": b"", "x-1.0.0/../../evil": b""}, {}, "failed to unpack"),
+    ({"x-1.0.0/Cargo.toml": b""}, {"links": [("x-1.0.0/l", "/etc/passwd")]}, "failed to unpack"),
+    ({"x-1.0.0/Cargo.toml": b""}, {"links": [("x-1.0.0/l", "../../evil")]}, "failed to unpack"),
+    ({"x-1.0.0/Cargo.toml": b""}, {"hard": [("x-1.0.0/h", "other/file")]},
+     "hard link `x-1.0.0/h` repeats `other/file`"),
+    ({"x-1.0.0/Cargo.toml": b""}, {"special": ["x-1.0.0/fifo"]}, "failed to unpack"),
+    ({"x-1.0.0/src/lib.rs": b""}, {}, "has no `x-1.0.0/Cargo.toml`"),
+    ({"x-1.0.0/src/lib.rs": b""}, {"links": [("x-1.0.0/Cargo.toml", "missing.toml")]},
+     "has no `x-1.0.0/Cargo.toml`"),
 ])
-@pytest.mark.parametrize("extract", [extract_crate, extract_crate_shape])
-def test_extract_refuses_unsafe_or_foreign_archives(tmp_path: Path, entries, link, message,
+@pytest.mark.parametrize("extract", [extract_crate, _shape])
+def test_extract_refuses_unsafe_or_foreign_archives(tmp_path: Path, entries, links, message,
                                                     extract) -> None:
     crate = tmp_path / "x.crate"
-    crate.write_bytes(_tarball(entries, link=link))
+    crate.write_bytes(_tarball(entries, **links))
     with pytest.raises(NocargoError, match=message):
         extract(crate, PackageId("x", "1.0.0", CRATES_IO), tmp_path / "out")
     assert not (tmp_path / "evil").exists()
 
 
+def _probes(paths: Iterable[str]) -> list[str]:
+    """Every path, its parents, what discovery asks below each, and some that are not."""
+    out = {"", "missing", "missing/main.rs", "src/../src/lib.rs", "a/../../x"}
+    for path in filter(None, paths):  # all relative: discovery never asks about others
+        parts = path.split("/")
+        for i in range(1, len(parts) + 1):
+            here = "/".join(parts[:i])
+            out.update({here, f"{here}/main.rs", f"{here}/x.rs", f"{here}/../a", f"{here}/."})
+    return sorted(out)
+
+
+def _assert_same_answers(shape, full: Path, paths: Iterable[str]) -> None:
+    """``shape`` answers as the package unpacked at ``full`` does, for every question about
+    the directory it was unpacked into (beyond it, the machine's files answer)."""
+    disk = DiskFiles(full)
+    dest = os.path.realpath(full.parent)
+    for rel in _probes(paths):
+        if os.path.commonpath([dest, os.path.realpath(full / rel)]) != dest:
+            continue
+        assert (rel, shape.exists(rel), shape.is_file(rel), shape.entries(rel)) == \
+            (rel, disk.exists(rel), disk.is_file(rel), disk.entries(rel))
+
+
 def test_crate_shape_reads_as_the_whole_crate(tmp_path: Path) -> None:
-    """read_crate_file extracts only the manifest and empty files down to the depth target
-    discovery looks at (plus symlink targets); the facts equal those of a full extraction."""
+    """read_crate_file unpacks nothing but the manifest: target discovery's questions are
+    answered from the member list, the same answers as a full extraction gives, so the
+    facts are the same too."""
     from nocargo_py.sources.crate_info import crate_info_from_package
     from nocargo_py.workspace import load_standalone_package
 
@@ -387,24 +434,69 @@ def test_crate_shape_reads_as_the_whole_crate(tmp_path: Path) -> None:
                "x-1.0.0/src/": b"", "x-1.0.0/src/lib.rs": b"pub fn f() {}",
                "x-1.0.0/src/tool.rs": b"", "x-1.0.0/src/sub/": b"", "x-1.0.0/src/sub/m.rs": b"",
                "x-1.0.0/src/bin/a.rs": b"", "x-1.0.0/src/bin/b/main.rs": b"fn main() {}",
+               "x-1.0.0/src/bin/.hidden.rs": b"",
                "x-1.0.0/examples/e/main.rs": b"", "x-1.0.0/tests/t.rs": b"",
                "x-1.0.0/tests/data/input.txt": b"", "x-1.0.0/tests/data/main.rs/": b"",
                "x-1.0.0/benches/deep/x/y/z.rs": b"", "x-1.0.0/docs/a/b/c/README.md": b"hi"}
     crate = tmp_path / "x.crate"
-    crate.write_bytes(_tarball(entries, link=("x-1.0.0/README.md", "docs/a/b/c/README.md")))
+    crate.write_bytes(_tarball(entries, links=[("x-1.0.0/README.md", "docs/a/b/c/README.md"),
+                                               ("x-1.0.0/examples/l", "../src/bin/b"),
+                                               ("x-1.0.0/benches/dangling.rs", "nowhere.rs")],
+                               hard=[("x-1.0.0/src/bin/h.rs", "x-1.0.0/src/bin/a.rs")]))
     pid = PackageId("x", "1.0.0", CRATES_IO)
-    shape = extract_crate_shape(crate, pid, tmp_path / "shape")
+    read, shape = read_crate_shape(crate, pid)
     full = extract_crate(crate, pid, tmp_path / "full")
-    assert (shape / "Cargo.toml").read_bytes() == manifest
-    assert (shape / "src/lib.rs").read_bytes() == b""          # contents are not written
-    assert not (shape / "benches/deep/x/y/z.rs").exists()      # deeper than discovery looks
-    assert not (shape / "src/sub/m.rs").exists()               # nor does it look here
-    assert not (shape / "tests/data/input.txt").exists()       # only tests/<x>/main.rs
-    assert (shape / "README.md").is_file()                     # a symlink's target is there
-    infos = [crate_info_from_package(load_standalone_package(r / "Cargo.toml", CRATES_IO), None)
-             for r in (shape, full)]
-    assert infos[0] == infos[1] == read_crate_file(crate, pid)
-    assert infos[0].build is not None and infos[0].lib is not None
+    assert read == manifest
+    _assert_same_answers(shape, full, [e.split("/", 1)[1].rstrip("/") for e in entries]
+                         + ["README.md", "examples/l", "benches/dangling.rs", "src/bin/h.rs"])
+    assert shape.is_file("README.md") and shape.entries("examples/l") == [("main.rs", False)]
+    facts = crate_info_from_package(load_standalone_package(full / "Cargo.toml", CRATES_IO), None)
+    assert facts == read_crate_file(crate, pid)
+    assert facts.build is not None and facts.lib is not None and facts.readme == "README.md"
+
+
+_NAMES = st.sampled_from(["a", "b", "src", "main.rs", "x.rs", ".h.rs"])
+
+
+@st.composite
+def _archive_trees(draw):
+    """Files, directory entries and symbolic links (relative targets, possibly dangling,
+    looping or leaving the package) that a tar extraction can lay out."""
+    paths = draw(st.lists(st.lists(_NAMES, min_size=1, max_size=3).map("/".join),
+                          min_size=1, max_size=8, unique=True))
+    leaves = [p for p in paths if not any(q.startswith(p + "/") for q in paths)]
+    kinds = {p: draw(st.sampled_from(["file", "file", "dir", "link"])) for p in leaves}
+    targets = {p: draw(st.lists(st.sampled_from(["a", "b", "src", "main.rs", "..", "."]),
+                                min_size=1, max_size=3).map("/".join))
+               for p, kind in kinds.items() if kind == "link"}
+    return kinds, targets
+
+
+@given(_archive_trees())
+def test_archive_files_answer_as_the_unpacked_crate_does(tree) -> None:
+    """Property: for any tree, the member list answers exists / is_file / entries exactly
+    as the file system does after a full extraction (links followed the kernel's way); an
+    archive the extraction refuses is refused without unpacking too."""
+    import tempfile
+
+    kinds, targets = tree
+    entries = {"x-1.0.0/Cargo.toml": b'[package]\nname = "x"\nversion = "1.0.0"\n'}
+    for path, kind in kinds.items():
+        if kind != "link" and path != "Cargo.toml":
+            entries[f"x-1.0.0/{path}" + ("/" if kind == "dir" else "")] = b""
+    links = [(f"x-1.0.0/{p}", t) for p, t in targets.items()]
+    pid = PackageId("x", "1.0.0", CRATES_IO)
+    with tempfile.TemporaryDirectory() as tmp:
+        crate = Path(tmp) / "x.crate"
+        crate.write_bytes(_tarball(entries, links=links))
+        try:
+            full = extract_crate(crate, pid, Path(tmp) / "full")
+        except NocargoError:
+            with pytest.raises(NocargoError):
+                read_crate_shape(crate, pid)
+            return
+        _, shape = read_crate_shape(crate, pid)
+        _assert_same_answers(shape, full, list(kinds) + [f"{p}/{t}" for p, t in targets.items()])
 
 
 def test_not_a_gzip_file_is_a_clear_error(tmp_path: Path) -> None:

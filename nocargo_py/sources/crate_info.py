@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from ..errors import NocargoError
 from ..fsutil import replace_file
 from ..index.layout import index_path
+from ..package_files import ArchiveFiles
 from ..semver_req import Version
 from ..source import PackageId
 
@@ -49,7 +50,7 @@ __all__ = [
     "LibInfo",
     "crate_info_from_package",
     "extract_crate",
-    "extract_crate_shape",
+    "read_crate_shape",
     "load_crate_info",
     "load_git_info",
     "read_crate_file",
@@ -297,8 +298,10 @@ def extract_crate(crate_file: Path, package_id: PackageId, dest: Path) -> Path:
                     raise NocargoError(
                         f"invalid tarball downloaded for {what}: it contains a file at "
                         f"`{member.name}`, which is not under `{prefix}`")
+                if member.islnk() and PurePosixPath(member.linkname).parts[:1] != (prefix,):
+                    raise _foreign_link(what, member.name, member.linkname)
             tar.extractall(dest, members=members, filter="data")
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except (tarfile.TarError, OSError, EOFError, KeyError) as exc:  # KeyError: a link's target
         raise NocargoError(f"failed to unpack the `.crate` of {what} ({crate_file}): {exc}") from None
     root = dest / prefix
     if not (root / "Cargo.toml").is_file():
@@ -306,106 +309,91 @@ def extract_crate(crate_file: Path, package_id: PackageId, dest: Path) -> Path:
     return root
 
 
-#: The directories target discovery lists (cargo's, and the misspellings it points out:
-#: ``src/bins``, ``test``, ``bench``, ``example``): it asks for ``<dir>/*`` and
-#: ``<dir>/*/main.rs``. Under ``src`` it asks for files directly in it (``lib.rs``,
-#: ``main.rs``, the 2015 edition's ``<name>.rs``).
-_DISCOVERY_DIRS = frozenset({"tests", "benches", "examples", "test", "bench", "example"})
-_DISCOVERY_SRC_DIRS = frozenset({"bin", "bins"})
-
-
-def _asked_about(rel: tuple[str, ...]) -> bool:
-    """Can target discovery (or the manifest loader: ``build.rs``, ``README*``) ask whether
-    the file ``rel`` exists, or list the directory it is in? (The deepest such file is
-    ``src/bin/<name>/main.rs``.)"""
-    n = len(rel)
-    if n <= 1:
-        return n == 1  # not the package directory itself
-    if rel[0] == "src":
-        if n == 2:
-            return True
-        base = 2 if rel[1] in _DISCOVERY_SRC_DIRS else None  # src/bin/<x>[/main.rs]
-    else:
-        base = 1 if rel[0] in _DISCOVERY_DIRS else None      # tests/<x>[/main.rs]
-    if base is None or n > base + 2 or n <= base:
-        return False
-    return n == base + 1 or rel[-1] == "main.rs"
-
-
-def extract_crate_shape(crate_file: Path, package_id: PackageId, dest: Path) -> Path:
-    """What :func:`read_crate_file` needs of a ``.crate``, without writing its contents:
-    the real ``Cargo.toml``, an empty file for every file target discovery may ask about
-    (see :func:`_asked_about`: the root, ``src/*``, ``src/bin/<x>[/main.rs]``,
-    ``tests/<x>[/main.rs]`` …; it only asks whether files exist, and explicit target paths
-    are taken as written), links there as they are. The same checks as
-    :func:`extract_crate` (every entry under ``name-version/``, no absolute paths, ``..``
-    or links leaving the archive). Returns the package root.
-
-    Writing only this shape matters for big crates (thousands of generated sources): the
-    contents are never read, and writing (then deleting) files dominated a cold ``gen``.
+def read_crate_shape(crate_file: Path, package_id: PackageId) -> tuple[bytes, ArchiveFiles]:
+    """What :func:`read_crate_file` needs of a ``.crate``, without unpacking it: the bytes
+    of its ``Cargo.toml`` and its member list as :class:`ArchiveFiles` (target discovery
+    only asks whether files exist and what directories hold; contents are never read).
+    The same checks as :func:`extract_crate`: every entry under ``name-version/``, and
+    none that the ``data`` filter refuses (absolute paths, ``..`` or links leaving the
+    archive, device files).
     """
     import tarfile
 
     prefix = f"{package_id.name}-{package_id.version}"
     what = f"`{package_id.name} v{package_id.version}`"
-    root = dest / prefix
-    regular: set[str] = set()      # every regular file (relative POSIX path)
-    links: list[str] = []          # symlinks made
-    made: set[tuple[str, ...]] = set()  # directories known to exist
+    dest = f"/{prefix}-unpacked"  # where the data filter checks paths against (never made)
+    files: list[str] = []
+    dirs: list[str] = []
+    links: dict[str, str] = {}      # symbolic links: path -> target, as written
+    hard: dict[str, str] = {}       # hard links: member name -> the member it repeats
+    manifest: bytes | None = None
     try:
         with tarfile.open(crate_file, "r:gz") as tar:
             for member in tar:
-                parts = PurePosixPath(member.name).parts
-                if parts[:1] != (prefix,):
+                name = member.name
+                parts = [p for p in name.split("/") if p not in ("", ".")]
+                if parts[:1] != [prefix] or name.startswith("/"):
                     raise NocargoError(
                         f"invalid tarball downloaded for {what}: it contains a file at "
-                        f"`{member.name}`, which is not under `{prefix}`")
-                rel = parts[1:]
-                if not (member.isreg() or member.isdir()) or ".." in rel:
-                    # a plain file or directory cannot leave `dest` by itself (links that
-                    # could lead out are checked when made), and the `data` filter's realpath
-                    # checks cost more than all the rest
-                    member = tarfile.data_filter(member, str(dest))
-                if member.isreg():
-                    regular.add("/".join(rel))
-                if not _asked_about(rel):
-                    continue
+                        f"`{name}`, which is not under `{prefix}`")
+                rel = "/".join(parts[1:])
+                if not (member.isreg() or member.isdir()) or ".." in parts:
+                    # a plain file or directory cannot leave the package by itself, and
+                    # the `data` filter's realpath checks cost more than all the rest
+                    tarfile.data_filter(member, dest)
                 if member.isdir():
-                    if rel not in made:
-                        root.joinpath(*rel).mkdir(parents=True, exist_ok=True)
-                        made.add(rel)
-                elif rel == ("Cargo.toml",) or member.issym() or member.islnk():
-                    tar.extract(member, dest, filter="data")
-                    if member.issym():
-                        links.append("/".join(rel))
-                elif member.isreg():
-                    if rel[:-1] not in made:
-                        root.joinpath(*rel[:-1]).mkdir(parents=True, exist_ok=True)
-                        made.add(rel[:-1])
-                    root.joinpath(*rel).touch()
-        # a symlink's target exists as it would in a full extraction, however deep
-        for rel in links:
-            target = os.path.normpath(os.path.join(os.path.dirname(rel),
-                                                   os.readlink(root / rel)))
-            if target in regular and not (root / target).exists():
-                (root / target).parent.mkdir(parents=True, exist_ok=True)
-                (root / target).touch()
+                    dirs.append(rel)
+                elif member.issym():
+                    links[rel] = member.linkname
+                elif member.islnk():
+                    hard[f"{prefix}/{rel}"] = member.linkname
+                elif rel:
+                    files.append(rel)
+                    if rel == "Cargo.toml":
+                        fh = tar.extractfile(member)
+                        manifest = fh.read() if fh is not None else b""
+            for name, target in hard.items():  # a copy of another member
+                if PurePosixPath(target).parts[:1] != (prefix,):
+                    raise _foreign_link(what, name, target)
+            shape = ArchiveFiles(prefix, files + [n[len(prefix) + 1:] for n in hard], dirs,
+                                 links)
+            if manifest is None and shape.is_file("Cargo.toml"):
+                manifest = _read_member(tar, shape.resolve("Cargo.toml"), hard)
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise NocargoError(f"failed to unpack the `.crate` of {what} ({crate_file}): {exc}") from None
-    if not (root / "Cargo.toml").is_file():
+    if manifest is None:
         raise NocargoError(f"the `.crate` of {what} has no `{prefix}/Cargo.toml`")
-    return root
+    return manifest, shape
+
+
+def _foreign_link(what: str, name: str, target: str) -> NocargoError:
+    return NocargoError(f"invalid tarball downloaded for {what}: its hard link `{name}` "
+                        f"repeats `{target}`, which is not in the package")
+
+
+def _read_member(tar: Any, name: str | None, hard: Mapping[str, str]) -> bytes | None:
+    """The contents of the regular member ``name`` (through a hard link, if it is one)."""
+    if name is None:
+        return None
+    try:
+        fh = tar.extractfile(tar.getmember(hard.get(name, name)))
+    except KeyError:  # not a member under that exact name
+        return None
+    return fh.read() if fh is not None else None
 
 
 def read_crate_file(crate_file: Path, package_id: PackageId, checksum: str | None = None) -> CrateInfo:
-    """Read the :class:`CrateInfo` of ``crate_file`` (its shape extracted to a temporary
-    directory, see :func:`extract_crate_shape`)."""
+    """Read the :class:`CrateInfo` of ``crate_file`` (see :func:`read_crate_shape`: only
+    its manifest is written out, to a temporary directory)."""
     from ..workspace import load_standalone_package
 
+    manifest, shape = read_crate_shape(crate_file, package_id)
     with tempfile.TemporaryDirectory(prefix="nocargo-crate-") as tmp:
-        root = extract_crate_shape(crate_file, package_id, Path(tmp))
+        root = Path(tmp) / f"{package_id.name}-{package_id.version}"
+        root.mkdir()
+        (root / "Cargo.toml").write_bytes(manifest)
         try:
-            pkg = load_standalone_package(root / "Cargo.toml", package_id.source)
+            pkg = load_standalone_package(root / "Cargo.toml", package_id.source, files=shape)
         except NocargoError as err:
             raise NocargoError(
                 f"failed to read the manifest of `{package_id.name} v{package_id.version}`: "
