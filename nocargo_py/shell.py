@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -25,6 +26,13 @@ class Shell:
     color: str = "auto"  # auto | always | never
     stream: TextIO = field(default_factory=lambda: sys.stderr)
     warnings: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def _line(self, text: str) -> None:
+        """Write one whole line: download threads report at the same time, and ``print``
+        writes the text and its newline separately (lines ran into each other)."""
+        with self._lock:
+            self.stream.write(text + "\n")
 
     @property
     def quiet(self) -> bool:
@@ -52,11 +60,11 @@ class Shell:
         """A ``warning:`` line (suppressed by ``-q``; always recorded in ``warnings``)."""
         self.warnings.append(message)
         if not self.quiet:
-            print(f"{self._label('warning')} {message}", file=self.stream)
+            self._line(f"{self._label('warning')} {message}")
 
     def note(self, message: str) -> None:
         if not self.quiet:
-            print(f"{self._label('note')} {message}", file=self.stream)
+            self._line(f"{self._label('note')} {message}")
 
     def status(self, verb: str, message: str) -> None:
         """A cargo-style right-aligned status line (``   Fetching index``), not shown with -q."""
@@ -65,11 +73,11 @@ class Shell:
         label = f"{verb:>12}"
         if self.use_color():
             label = f"{_COLORS['status']}{label}{_RESET}"
-        print(f"{label} {message}", file=self.stream)
+        self._line(f"{label} {message}")
 
     def verbose(self, message: str) -> None:
         if self.verbosity > 0:
-            print(message, file=self.stream)
+            self._line(message)
 
     def error(self, message: str) -> None:
-        print(f"{self._label('error')} {message}", file=self.stream)
+        self._line(f"{self._label('error')} {message}")

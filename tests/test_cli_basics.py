@@ -43,3 +43,43 @@ def test_only_the_named_command_is_loaded():
     assert list(sub.choices) == ["cfg"]
     proc = run_cli("--color", "never", "cfg", "--target", "x86_64-unknown-linux-gnu", "cfg(unix)")
     assert proc.returncode == 0, proc.stderr
+
+
+def test_status_lines_from_threads_never_run_into_each_other():
+    """Download threads report at the same time: every line is written whole, in one
+    write (``print`` wrote text and newline apart, and lines ran together)."""
+    import io
+    import threading
+    import time
+
+    from nocargo_py.shell import Shell
+
+    class SlowStream(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.writes: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            time.sleep(0)  # let another thread in, as a slow terminal would
+            return super().write(text)
+
+    stream = SlowStream()
+    shell = Shell(verbosity=1, color="never", stream=stream)
+
+    def report(i: int) -> None:
+        for j in range(50):
+            shell.status("Downloaded", f"crate{i} v{j}.0.0")
+            shell.warn(f"w{i}.{j}")
+            shell.verbose(f"v{i}.{j}")
+
+    threads = [threading.Thread(target=report, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(w.endswith("\n") and w.count("\n") == 1 for w in stream.writes)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 8 * 50 * 3
+    assert sorted(line for line in lines if "Downloaded" in line) == sorted(
+        f"  Downloaded crate{i} v{j}.0.0" for i in range(8) for j in range(50))
