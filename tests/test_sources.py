@@ -527,3 +527,38 @@ def test_vendor_crate_info_from_served_crates_then_offline(tmp_path: Path) -> No
     again = vendor_crate_info(lock, out, registries=offline,
                               downloader=CrateDownloader(tmp_path / "empty-cache", offline=True))
     assert again == infos
+
+
+@pytest.mark.parametrize("processes", [True, False])
+def test_crate_reader_reads_in_workers_as_in_this_thread(tmp_path: Path, processes: bool) -> None:
+    """Cold gen reads the downloaded crates in forked workers (Linux, enough crates): the
+    same facts, and the same errors, as reading them here."""
+    from nocargo_py.sources.reading import CrateReader
+
+    crates = {}
+    for i in range(30):
+        name = f"c{i}"
+        body = f'[package]\nname = "{name}"\nversion = "1.0.0"\nedition = "2021"\n'.encode()
+        entries = {f"{name}-1.0.0/Cargo.toml": body, f"{name}-1.0.0/src/lib.rs": b""}
+        if i % 3 == 0:
+            entries[f"{name}-1.0.0/build.rs"] = b""
+        if i == 7:
+            entries = {f"{name}-1.0.0/src/lib.rs": b""}  # no manifest
+        crate = tmp_path / f"{name}.crate"
+        crate.write_bytes(_tarball(entries))
+        crates[PackageId(name, "1.0.0", CRATES_IO)] = crate
+    with CrateReader(len(crates), processes=processes) as reader:
+        assert reader.uses_processes is processes
+        for pid, crate in crates.items():
+            reader.submit(pid, crate, "c" * 64)
+        results = reader.results()
+    assert list(results) == list(crates)
+    for pid, crate in crates.items():
+        try:
+            expected = read_crate_file(crate, pid, "c" * 64)
+        except NocargoError as err:
+            assert isinstance(results[pid], NocargoError)
+            assert results[pid].message == err.message and pid.name == "c7"
+            continue
+        assert results[pid] == expected
+        assert (expected.build is not None) == (int(pid.name[1:]) % 3 == 0)

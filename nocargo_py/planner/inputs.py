@@ -27,8 +27,8 @@ from ..resolve.graph import (
 from ..shell import Shell
 from ..source import PackageId
 from ..sources.crate_info import (
-    CrateInfo, crate_info_from_package, load_crate_info, load_git_info, read_crate_file,
-    store_crate_info, store_git_info,
+    CrateInfo, crate_info_from_package, load_crate_info, load_git_info, store_crate_info,
+    store_git_info,
 )
 from ..summary import DepKind
 from .sources import SourceProvider, crate_facts
@@ -89,29 +89,28 @@ class CrateInfoStore:
         if not missing:
             return
         from ..sources.download import CrateDownloader, crate_requests
+        from ..sources.reading import CrateReader
 
         downloader = CrateDownloader(self.registries.cache_root, offline=self.offline,
                                      shell=self.shell)
-        read: dict[PackageId, CrateInfo | NocargoError] = {}
 
         def read_file(pid: PackageId, path: Path) -> None:
             # while the other downloads go on
             locked = self.lock.get(pid)
-            try:
-                read[pid] = read_crate_file(path, pid, locked.checksum if locked else None)
-            except NocargoError as err:
-                read[pid] = err
+            reader.submit(pid, path, locked.checksum if locked else None)
 
-        try:
-            downloader.fetch_all(crate_requests(self.lock, self.registries, packages=missing),
-                                 on_file=read_file)
-        except NocargoError as err:
-            notes = list(err.notes)
-            if self.offline:
-                notes.append("the `.crate` files (or a vendored `crate-info/` table, see "
-                             "`nocargo-py index vendor --crate-info`) are needed to plan "
-                             "registry packages; run once without --offline")
-            raise NocargoError(err.message, notes=notes) from None
+        with CrateReader(len(missing)) as reader:
+            try:
+                downloader.fetch_all(crate_requests(self.lock, self.registries, packages=missing),
+                                     on_file=read_file)
+            except NocargoError as err:
+                notes = list(err.notes)
+                if self.offline:
+                    notes.append("the `.crate` files (or a vendored `crate-info/` table, see "
+                                 "`nocargo-py index vendor --crate-info`) are needed to plan "
+                                 "registry packages; run once without --offline")
+                raise NocargoError(err.message, notes=notes) from None
+            read = reader.results()
         fresh = []
         for pid in missing:  # the first failure in lock order, whatever finished first
             info = read[pid]

@@ -1,0 +1,112 @@
+"""Reading many ``.crate`` files while they download: in worker processes where it pays.
+
+A cold ``gen`` reads every downloaded ``.crate`` (:func:`~.crate_info.read_crate_file`:
+a few milliseconds of tar parsing each). Read in the main process, that work competes
+for the interpreter lock with the download threads; in worker processes it runs beside
+them on the other cores. :class:`CrateReader` chooses: processes when there are enough
+crates and more than one CPU, on Linux, where the workers are forked — before any
+download thread exists, so a fork never copies a lock some thread holds — from a process
+that has already imported everything they need. Otherwise it reads in the calling thread,
+as it always did.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from ..errors import NocargoError
+from ..source import PackageId
+from .crate_info import CrateInfo, read_crate_file
+
+__all__ = ["CrateReader"]
+
+#: Fewer crates than this are read in the calling thread (forking costs ~10 ms a worker).
+MIN_CRATES_FOR_PROCESSES = 24
+#: At most this many reader processes.
+MAX_READERS = 4
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _read(path: str, package_id: PackageId, checksum: str | None) -> tuple[str, Any]:
+    """In a worker: the crate info as JSON, or the error as (message, notes)."""
+    try:
+        return "ok", read_crate_file(Path(path), package_id, checksum).to_json()
+    except NocargoError as err:
+        return "error", (err.message, list(err.notes))
+
+
+def _ready() -> bool:
+    return True
+
+
+class CrateReader:
+    """Reads ``.crate`` files as they are submitted; :meth:`results` waits for all of them.
+
+    A context manager: leaving it stops the workers (queued reads are dropped on errors).
+    """
+
+    def __init__(self, expected: int, *, processes: bool | None = None) -> None:
+        if processes is None:
+            processes = (expected >= MIN_CRATES_FOR_PROCESSES and _usable_cpus() > 1
+                         and sys.platform.startswith("linux"))
+        self._pool = None
+        self._futures: dict[PackageId, Future | CrateInfo | NocargoError] = {}
+        if processes:
+            import multiprocessing
+            import tarfile  # noqa: F401 - what the workers use, imported once before forking
+            from concurrent.futures import ProcessPoolExecutor
+
+            from .. import workspace  # noqa: F401
+
+            workers = max(1, min(MAX_READERS, _usable_cpus()))
+            self._pool = ProcessPoolExecutor(max_workers=workers,
+                                             mp_context=multiprocessing.get_context("fork"))
+            # the first submit forks every worker, now, while this is the only thread
+            self._pool.submit(_ready).result()
+
+    @property
+    def uses_processes(self) -> bool:
+        return self._pool is not None
+
+    def submit(self, package_id: PackageId, path: Path, checksum: str | None) -> None:
+        """Read ``path`` (in a worker, or now)."""
+        if self._pool is not None:
+            self._futures[package_id] = self._pool.submit(_read, str(path), package_id,
+                                                          checksum)
+            return
+        try:
+            self._futures[package_id] = read_crate_file(path, package_id, checksum)
+        except NocargoError as err:
+            self._futures[package_id] = err
+
+    def results(self) -> dict[PackageId, CrateInfo | NocargoError]:
+        """Every submitted crate's info, or the error reading it."""
+        out: dict[PackageId, CrateInfo | NocargoError] = {}
+        for pid, pending in self._futures.items():
+            if isinstance(pending, Future):
+                status, value = pending.result()
+                pending = (CrateInfo.from_json(value) if status == "ok"
+                           else NocargoError(value[0], notes=value[1]))
+            out[pid] = pending
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "CrateReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
