@@ -562,3 +562,37 @@ def test_crate_reader_reads_in_workers_as_in_this_thread(tmp_path: Path, process
             continue
         assert results[pid] == expected
         assert (expected.build is not None) == (int(pid.name[1:]) % 3 == 0)
+
+
+_PARENT: list[int] = []
+
+
+def _dies_in_a_worker(path: str, pid: PackageId, checksum: str | None):
+    from nocargo_py.sources import reading
+
+    if os.getpid() != _PARENT[0] and pid.name == "c3":
+        os._exit(1)  # as if the OOM killer took the worker
+    return reading._read_for_test(path, pid, checksum)
+
+
+def test_crate_reader_reads_here_what_a_killed_worker_could_not(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    from nocargo_py.sources import reading
+
+    crates = {}
+    for i in range(30):
+        name = f"c{i}"
+        body = f'[package]\nname = "{name}"\nversion = "1.0.0"\n'.encode()
+        crate = tmp_path / f"{name}.crate"
+        crate.write_bytes(_tarball({f"{name}-1.0.0/Cargo.toml": body,
+                                    f"{name}-1.0.0/src/lib.rs": b""}))
+        crates[PackageId(name, "1.0.0", CRATES_IO)] = crate
+    _PARENT[:] = [os.getpid()]
+    monkeypatch.setattr(reading, "_read_for_test", reading._read, raising=False)
+    monkeypatch.setattr(reading, "_read", _dies_in_a_worker)
+    with reading.CrateReader(len(crates), processes=True) as reader:
+        for pid, crate in crates.items():
+            reader.submit(pid, crate, None)
+        results = reader.results()
+    assert {pid.name: info.name for pid, info in results.items()} == \
+        {pid.name: pid.name for pid in crates}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ __all__ = ["CrateReader"]
 MIN_CRATES_FOR_PROCESSES = 24
 #: At most this many reader processes.
 MAX_READERS = 4
+#: What the workers use that this process may not have imported yet.
+_WORKER_MODULES = ("tarfile", "nocargo_py.workspace", "nocargo_py.targets")
 
 
 def _usable_cpus() -> int:
@@ -49,6 +52,14 @@ def _ready() -> bool:
     return True
 
 
+def _worker_init() -> None:
+    """Ctrl-C is the main process's to handle (it stops the pool); a worker that took it
+    too would print its own traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class CrateReader:
     """Reads ``.crate`` files as they are submitted; :meth:`results` waits for all of them.
 
@@ -61,16 +72,18 @@ class CrateReader:
                          and sys.platform.startswith("linux"))
         self._pool = None
         self._futures: dict[PackageId, Future | CrateInfo | NocargoError] = {}
+        self._args: dict[PackageId, tuple[str, PackageId, str | None]] = {}
         if processes:
+            import importlib
             import multiprocessing
-            import tarfile  # noqa: F401 - what the workers use, imported once before forking
             from concurrent.futures import ProcessPoolExecutor
 
-            from .. import workspace  # noqa: F401
-
+            for module in _WORKER_MODULES:  # imported once, before forking
+                importlib.import_module(module)
             workers = max(1, min(MAX_READERS, _usable_cpus()))
             self._pool = ProcessPoolExecutor(max_workers=workers,
-                                             mp_context=multiprocessing.get_context("fork"))
+                                             mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_worker_init)
             # the first submit forks every worker, now, while this is the only thread
             self._pool.submit(_ready).result()
 
@@ -81,20 +94,27 @@ class CrateReader:
     def submit(self, package_id: PackageId, path: Path, checksum: str | None) -> None:
         """Read ``path`` (in a worker, or now)."""
         if self._pool is not None:
-            self._futures[package_id] = self._pool.submit(_read, str(path), package_id,
-                                                          checksum)
-            return
+            args = self._args[package_id] = (str(path), package_id, checksum)
+            try:
+                self._futures[package_id] = self._pool.submit(_read, *args)
+                return
+            except BrokenProcessPool:
+                pass  # read here, below
         try:
             self._futures[package_id] = read_crate_file(path, package_id, checksum)
         except NocargoError as err:
             self._futures[package_id] = err
 
     def results(self) -> dict[PackageId, CrateInfo | NocargoError]:
-        """Every submitted crate's info, or the error reading it."""
+        """Every submitted crate's info, or the error reading it. Crates a worker could not
+        read because the pool broke (a worker was killed) are read here instead."""
         out: dict[PackageId, CrateInfo | NocargoError] = {}
         for pid, pending in self._futures.items():
             if isinstance(pending, Future):
-                status, value = pending.result()
+                try:
+                    status, value = pending.result()
+                except BrokenProcessPool:
+                    status, value = _read(*self._args[pid])
                 pending = (CrateInfo.from_json(value) if status == "ok"
                            else NocargoError(value[0], notes=value[1]))
             out[pid] = pending
