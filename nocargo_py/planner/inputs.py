@@ -88,29 +88,20 @@ class CrateInfoStore:
                 self.infos[pid] = info
         if not missing:
             return
-        from ..sources.download import CrateDownloader, crate_requests
-        from ..sources.reading import CrateReader
+        from ..sources.download import CrateDownloader
+        from ..sources.reading import fetch_and_read
 
         downloader = CrateDownloader(self.registries.cache_root, offline=self.offline,
                                      shell=self.shell)
-
-        def read_file(pid: PackageId, path: Path) -> None:
-            # while the other downloads go on
-            locked = self.lock.get(pid)
-            reader.submit(pid, path, locked.checksum if locked else None)
-
-        with CrateReader(len(missing)) as reader:
-            try:
-                downloader.fetch_all(crate_requests(self.lock, self.registries, packages=missing),
-                                     on_file=read_file)
-            except NocargoError as err:
-                notes = list(err.notes)
-                if self.offline:
-                    notes.append("the `.crate` files (or a vendored `crate-info/` table, see "
-                                 "`nocargo-py index vendor --crate-info`) are needed to plan "
-                                 "registry packages; run once without --offline")
-                raise NocargoError(err.message, notes=notes) from None
-            read = reader.results()
+        try:
+            read = fetch_and_read(downloader, self.lock, self.registries, missing)
+        except NocargoError as err:
+            notes = list(err.notes)
+            if self.offline:
+                notes.append("the `.crate` files (or a vendored `crate-info/` table, see "
+                             "`nocargo-py index vendor --crate-info`) are needed to plan "
+                             "registry packages; run once without --offline")
+            raise NocargoError(err.message, notes=notes) from None
         fresh = []
         for pid in missing:  # the first failure in lock order, whatever finished first
             info = read[pid]

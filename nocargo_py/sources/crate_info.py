@@ -535,7 +535,8 @@ def vendor_crate_info(lock: "Lockfile", out_dir: Path, *, registries: "Registrie
     packages first, in lock order, then git packages).
     """
     from ..source import SourceId
-    from .download import CrateDownloader, crate_requests
+    from .download import CrateDownloader
+    from .reading import fetch_and_read
 
     wanted = {s.canonical() for s in sources} if sources is not None else {SourceId.crates_io()}
     pkgs = [p for p in lock.packages if p.source.is_registry() and p.source.canonical() in wanted]
@@ -552,11 +553,12 @@ def vendor_crate_info(lock: "Lockfile", out_dir: Path, *, registries: "Registrie
         if downloader is None:
             downloader = CrateDownloader(registries.cache_root, offline=registries.offline,
                                          shell=registries.shell)
-        files = downloader.fetch_all(crate_requests(lock, registries, packages=todo))
+        read = fetch_and_read(downloader, lock, registries, todo)
         fresh = []
-        for pid in todo:
-            checksum = lock.get(pid).checksum
-            info = read_crate_file(files[pid], pid, checksum)
+        for pid in todo:  # the first failure in lock order
+            info = read[pid]
+            if isinstance(info, NocargoError):
+                raise info
             fresh.append(info)
             result[pid] = info
         store_crate_info(out_dir, fresh)

@@ -17,13 +17,18 @@ import sys
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ..errors import NocargoError
 from ..source import PackageId
 from .crate_info import CrateInfo, read_crate_file
 
-__all__ = ["CrateReader"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ..index.registries import Registries
+    from ..lockfile import Lockfile
+    from .download import CrateDownloader
+
+__all__ = ["CrateReader", "fetch_and_read"]
 
 #: Fewer crates than this are read in the calling thread (forking costs ~10 ms a worker).
 MIN_CRATES_FOR_PROCESSES = 24
@@ -130,3 +135,22 @@ class CrateReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def fetch_and_read(downloader: "CrateDownloader", lock: "Lockfile", registries: "Registries",
+                   packages: Iterable[PackageId]) -> dict[PackageId, CrateInfo | NocargoError]:
+    """Download (or find in the cache) the ``.crate`` of every registry package in
+    ``packages`` and read each as soon as it is there, while the others download. A failed
+    download raises (``fetch_all``'s error); a crate that cannot be read is its error in
+    the result, so that callers report the first in their own order."""
+    from .download import crate_requests
+
+    wanted = list(packages)
+    with CrateReader(len(wanted)) as reader:
+        def read_file(pid: PackageId, path: Path) -> None:
+            locked = lock.get(pid)
+            reader.submit(pid, path, locked.checksum if locked is not None else None)
+
+        downloader.fetch_all(crate_requests(lock, registries, packages=wanted),
+                             on_file=read_file)
+        return reader.results()
