@@ -40,6 +40,7 @@ __all__ = [
     "parse_dependency_value",
     "parse_edition",
     "parse_manifest",
+    "parse_manifest_bytes",
     "parse_manifest_text",
     "validate_feature_name",
     "validate_package_name",
@@ -462,7 +463,7 @@ class _P:
         k = key + (name,)
         if isinstance(value, dict):
             if "workspace" not in value:
-                raise self.fail(f"missing field `workspace`", k)
+                raise self.fail("missing field `workspace`", k)
             ws = value["workspace"]
             if not isinstance(ws, bool):
                 raise self.type_error(ws, "a boolean", k + ("workspace",))
@@ -522,6 +523,13 @@ def parse_manifest(path: Path | str) -> Manifest:
     """Read and validate the ``Cargo.toml`` at ``path``."""
     doc = load_toml(path)
     return _parse(doc)
+
+
+def parse_manifest_bytes(raw: bytes, path: Path | str) -> Manifest:
+    """Validate the bytes of a manifest (``path`` is used for messages and as the root)."""
+    from .toml_util import parse_toml_bytes
+
+    return _parse(parse_toml_bytes(raw, path))
 
 
 def parse_manifest_text(text: str, path: Path | str) -> Manifest:

@@ -116,11 +116,17 @@ class ArchiveFiles:
         or ``None`` if it names nothing (missing, a dangling link, a link loop)."""
         if rel.startswith("/"):
             return None
+        # the question as pathlib reads it (`x/./y` is `x/y`, `x/` is `x`); link targets
+        # as the kernel does, where `.` and a trailing `/` demand a directory
         pending = [p for p in rel.split("/") if p not in ("", ".")]
         done: list[str] = [self._root]
         hops = 0
         while pending:
             part = pending.pop(0)
+            if part in ("", "."):  # `x/.` and `x/` name `x` only if it is a directory
+                if self._kinds.get("/".join(done)) != _DIR:
+                    return None
+                continue
             if part == "..":
                 if not done:
                     return None  # above the directory it was unpacked into
@@ -135,7 +141,7 @@ class ArchiveFiles:
                 target = self._links[current]
                 if hops > _MAX_LINKS or target.startswith("/"):
                     return None
-                pending = [p for p in target.split("/") if p not in ("", ".")] + pending
+                pending = target.split("/") + pending
                 continue  # relative to the link's directory: `done` stays as it is
             if kind == _FILE and pending:
                 return None  # a file is not a directory

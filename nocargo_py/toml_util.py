@@ -23,7 +23,8 @@ import tomli
 
 from .errors import Location, NocargoError
 
-__all__ = ["KeyPath", "TomlDocument", "describe_value", "load_toml", "parse_toml"]
+__all__ = ["KeyPath", "TomlDocument", "describe_value", "load_toml", "parse_toml",
+           "parse_toml_bytes"]
 
 KeyPath = tuple  # tuple[str | int, ...]: table keys and array indices
 
@@ -137,6 +138,13 @@ def load_toml(path: Path | str) -> TomlDocument:
         raise NocargoError(f"failed to read `{path}`: is a directory") from None
     except OSError as exc:
         raise NocargoError(f"failed to read `{path}`: {exc.strerror or exc}") from None
+    return parse_toml_bytes(raw, path)
+
+
+def parse_toml_bytes(raw: bytes, path: Path | str) -> TomlDocument:
+    """Parse the bytes of a TOML file (``path`` names it in messages); bad UTF-8 and bad
+    TOML raise errors, as :func:`load_toml`."""
+    path = Path(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -47,6 +47,7 @@ from .manifest import (
     parse_dependency_value,
     parse_edition,
     parse_manifest,
+    parse_manifest_bytes,
     validate_package_name,
 )
 from .package import Package, PackageMetadata, Workspace
@@ -286,11 +287,12 @@ class WorkspaceLoader:
         return self._config
 
     # -- manifests ----------------------------------------------------------------------
-    def manifest(self, path: Path) -> Manifest:
+    def manifest(self, path: Path, data: bytes | None = None) -> Manifest:
+        """The manifest at ``path`` (read once; from ``data`` instead of the file if given)."""
         path = normalize_path(path)
         m = self._manifests.get(path)
         if m is None:
-            m = parse_manifest(path)
+            m = parse_manifest(path) if data is None else parse_manifest_bytes(data, path)
             self._manifests[path] = m
         return m
 
@@ -374,15 +376,17 @@ class WorkspaceLoader:
 
     # -- packages -------------------------------------------------------------------------
     def package(self, manifest_path: Path, source: SourceId | None = None, *,
-                files: PackageFiles | None = None) -> Package | None:
+                files: PackageFiles | None = None,
+                manifest_data: bytes | None = None) -> Package | None:
         """The package at ``manifest_path`` (``None`` for a virtual manifest); ``files``
-        answers what is asked of the package's files (default: its directory on disk)."""
+        answers what is asked of the package's files (default: its directory on disk),
+        ``manifest_data`` is the manifest's contents (default: read from the file)."""
         manifest_path = normalize_path(manifest_path)
         source = source or SourceId.for_path(manifest_path.parent)
         key = (manifest_path, source)
         if key in self._packages:
             return self._packages[key]
-        manifest = self.manifest(manifest_path)
+        manifest = self.manifest(manifest_path, manifest_data)
         if manifest.package is None:
             return None
         builder = _PackageBuilder(self, manifest, source,
@@ -845,9 +849,10 @@ def _feature_in_message(message: str, declared: Mapping[str, Any]) -> str | None
 
 def load_standalone_package(manifest_path: Path, source: SourceId, shell=None,
                             loader: WorkspaceLoader | None = None,
-                            files: PackageFiles | None = None) -> Package:
+                            files: PackageFiles | None = None,
+                            manifest_data: bytes | None = None) -> Package:
     """Load one package without walking a workspace (registry/git/path packages);
-    ``files``: see :meth:`WorkspaceLoader.package`.
+    ``files``, ``manifest_data``: see :meth:`WorkspaceLoader.package`.
 
     For registry crates the manifest is cargo's normalized one (explicit targets, no
     ``path`` keys, no inheritance); for git and path packages inheritance from an enclosing
@@ -855,7 +860,7 @@ def load_standalone_package(manifest_path: Path, source: SourceId, shell=None,
     """
     loader = loader or WorkspaceLoader(shell)
     manifest_path = normalize_path(Path(os.path.abspath(manifest_path)))
-    pkg = loader.package(manifest_path, source, files=files)
+    pkg = loader.package(manifest_path, source, files=files, manifest_data=manifest_data)
     if pkg is None:
         raise NocargoError(
             f"manifest path `{manifest_path}` is a virtual manifest, but this command requires "

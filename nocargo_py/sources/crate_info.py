@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
@@ -383,26 +382,25 @@ def _read_member(tar: Any, name: str | None, hard: Mapping[str, str]) -> bytes |
 
 
 def read_crate_file(crate_file: Path, package_id: PackageId, checksum: str | None = None) -> CrateInfo:
-    """Read the :class:`CrateInfo` of ``crate_file`` (see :func:`read_crate_shape`: only
-    its manifest is written out, to a temporary directory)."""
+    """Read the :class:`CrateInfo` of ``crate_file`` (see :func:`read_crate_shape`; nothing
+    is unpacked: the manifest is parsed from the archive, and messages name it as
+    ``<crate file>/<name>-<version>/Cargo.toml``)."""
     from ..workspace import load_standalone_package
 
     manifest, shape = read_crate_shape(crate_file, package_id)
-    with tempfile.TemporaryDirectory(prefix="nocargo-crate-") as tmp:
-        root = Path(tmp) / f"{package_id.name}-{package_id.version}"
-        root.mkdir()
-        (root / "Cargo.toml").write_bytes(manifest)
-        try:
-            pkg = load_standalone_package(root / "Cargo.toml", package_id.source, files=shape)
-        except NocargoError as err:
-            raise NocargoError(
-                f"failed to read the manifest of `{package_id.name} v{package_id.version}`: "
-                f"{err.message}", notes=err.notes) from None
-        if (pkg.name, pkg.version) != (package_id.name, package_id.version):
-            raise NocargoError(
-                f"the `.crate` of `{package_id.name} v{package_id.version}` contains "
-                f"`{pkg.name} v{pkg.version}`")
-        return crate_info_from_package(pkg, checksum)
+    root = Path(os.path.abspath(crate_file)) / f"{package_id.name}-{package_id.version}"
+    try:
+        pkg = load_standalone_package(root / "Cargo.toml", package_id.source, files=shape,
+                                      manifest_data=manifest)
+    except NocargoError as err:
+        raise NocargoError(
+            f"failed to read the manifest of `{package_id.name} v{package_id.version}`: "
+            f"{err.message}", notes=err.notes) from None
+    if (pkg.name, pkg.version) != (package_id.name, package_id.version):
+        raise NocargoError(
+            f"the `.crate` of `{package_id.name} v{package_id.version}` contains "
+            f"`{pkg.name} v{pkg.version}`")
+    return crate_info_from_package(pkg, checksum)
 
 
 # --------------------------------------------------------------------------------------
