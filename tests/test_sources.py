@@ -499,6 +499,22 @@ def test_archive_files_answer_as_the_unpacked_crate_does(tree) -> None:
         _assert_same_answers(shape, full, list(kinds) + [f"{p}/{t}" for p, t in targets.items()])
 
 
+@pytest.mark.parametrize(("manifest", "where", "message"), [
+    (b'[package]\nname = "x"\nversion = "1.0.0"\nedition = 2021\n', ":4:", "invalid type"),
+    (b'[package\nname = "x"\n', ":1:", "TOML parse error"),
+    (b'[package]\n\xff', ":2:1", "valid UTF-8"),
+])
+def test_a_bad_manifest_in_a_crate_is_pointed_at_inside_the_crate_file(
+        tmp_path: Path, manifest: bytes, where: str, message: str) -> None:
+    crate = tmp_path / "x-1.0.0.crate"
+    crate.write_bytes(_tarball({"x-1.0.0/Cargo.toml": manifest, "x-1.0.0/src/lib.rs": b""}))
+    with pytest.raises(NocargoError) as info:
+        read_crate_file(crate, PackageId("x", "1.0.0", CRATES_IO))
+    headline = info.value.headline()
+    assert headline.startswith(f"{crate}/x-1.0.0/Cargo.toml{where}"), headline
+    assert "failed to read the manifest of `x v1.0.0`" in headline and message in headline
+
+
 def test_not_a_gzip_file_is_a_clear_error(tmp_path: Path) -> None:
     crate = tmp_path / "x.crate"
     crate.write_bytes(b"not a tarball")

@@ -395,7 +395,7 @@ def read_crate_file(crate_file: Path, package_id: PackageId, checksum: str | Non
     except NocargoError as err:
         raise NocargoError(
             f"failed to read the manifest of `{package_id.name} v{package_id.version}`: "
-            f"{err.message}", notes=err.notes) from None
+            f"{err.message}", location=err.location, notes=err.notes) from None
     if (pkg.name, pkg.version) != (package_id.name, package_id.version):
         raise NocargoError(
             f"the `.crate` of `{package_id.name} v{package_id.version}` contains "
