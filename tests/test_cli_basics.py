@@ -83,3 +83,31 @@ def test_status_lines_from_threads_never_run_into_each_other():
     assert len(lines) == 8 * 50 * 3
     assert sorted(line for line in lines if "Downloaded" in line) == sorted(
         f"  Downloaded crate{i} v{j}.0.0" for i in range(8) for j in range(50))
+
+
+def test_locking_loads_neither_the_feature_resolver_nor_unit_graphs(tmp_path):
+    """`nocargo_py.resolve` loads its parts on first use: `lock` needs the version
+    resolver only. Every exported name still resolves, to what its module defines."""
+    import importlib
+    import subprocess
+    import sys
+
+    import nocargo_py.resolve as resolve
+
+    assert sorted(resolve.__all__) == sorted(resolve._EXPORTS)
+    for name, module in resolve._EXPORTS.items():
+        assert getattr(resolve, name) is getattr(
+            importlib.import_module(module, "nocargo_py.resolve"), name)
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "a"\nversion = "0.1.0"\n')
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "lib.rs").write_text("")
+    code = ("import sys; from nocargo_py.cli import main\n"
+            "sys.argv = ['nocargo-py', '-q', '--offline', 'lock']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m in ('nocargo_py.resolve.units', "
+            "'nocargo_py.resolve.features', 'nocargo_py.profiles', 'nocargo_py.resolve.versions')))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "Cargo.lock").is_file()
+    assert proc.stdout.strip() == "['nocargo_py.resolve.versions']"
