@@ -389,8 +389,7 @@ class WorkspaceLoader:
         manifest = self.manifest(manifest_path, manifest_data)
         if manifest.package is None:
             return None
-        builder = _PackageBuilder(self, manifest, source,
-                                  files if files is not None else DiskFiles(manifest.root))
+        builder = _PackageBuilder(self, manifest, source, files)
         pkg = builder.build()
         self._packages[key] = pkg
         if manifest_path not in self._warned:
@@ -404,9 +403,9 @@ class _PackageBuilder:
     ``to_real_manifest``)."""
 
     def __init__(self, loader: WorkspaceLoader, manifest: Manifest, source: SourceId,
-                 files: PackageFiles) -> None:
+                 files: PackageFiles | None = None) -> None:
         self.loader = loader
-        self.files = files
+        self.files = files if files is not None else DiskFiles(manifest.root)
         self.m = manifest
         self.doc = manifest.doc
         self.source = source
@@ -1140,8 +1139,7 @@ class _WorkspaceBuilder:
     def patches(self, root_m: Manifest, root_pkg: Package | None):
         if root_m.patch and root_m.replace:
             raise root_m.doc.error("cannot specify both [replace] and [patch]", ("replace",))
-        builder = _PackageBuilder(self.loader, root_m, SourceId.for_path(root_m.root),
-                                   DiskFiles(root_m.root))
+        builder = _PackageBuilder(self.loader, root_m, SourceId.for_path(root_m.root))
         edition = root_pkg.edition if root_pkg is not None else "2015"
         patch: dict[str, tuple[Dependency, ...]] = {}
         for source_key, specs in root_m.patch.items():
@@ -1188,8 +1186,7 @@ class _WorkspaceBuilder:
             key = ("patch", entry.source, entry.name)
             url = self._patch_source_url(entry.source, doc)
             spec = parse_dependency_value(doc, entry.name, entry.value, key)
-            builder = _PackageBuilder(self.loader, root_m, SourceId.for_path(root_m.root),
-                                      DiskFiles(root_m.root))
+            builder = _PackageBuilder(self.loader, root_m, SourceId.for_path(root_m.root))
             builder.doc = doc
             out.setdefault(url, []).append(builder.to_dependency(spec, DepKind.NORMAL, None,
                                                                  edition))

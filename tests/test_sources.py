@@ -545,70 +545,73 @@ def test_vendor_crate_info_from_served_crates_then_offline(tmp_path: Path) -> No
     assert again == infos
 
 
-@pytest.mark.parametrize("processes", [True, False])
-def test_crate_reader_reads_in_workers_as_in_this_thread(tmp_path: Path, processes: bool) -> None:
-    """Cold gen reads the downloaded crates in forked workers (Linux, enough crates): the
-    same facts, and the same errors, as reading them here."""
-    from nocargo_py.sources.reading import CrateReader
-
+def _many_crates(tmp_path: Path, n: int = 30) -> dict[PackageId, Path]:
+    """``c0`` … ``c<n-1>``: every third with a build script, ``c7`` without a manifest and
+    ``c8`` with a bad one (errors with and without a location)."""
     crates = {}
-    for i in range(30):
+    for i in range(n):
         name = f"c{i}"
         body = f'[package]\nname = "{name}"\nversion = "1.0.0"\nedition = "2021"\n'.encode()
         entries = {f"{name}-1.0.0/Cargo.toml": body, f"{name}-1.0.0/src/lib.rs": b""}
         if i % 3 == 0:
             entries[f"{name}-1.0.0/build.rs"] = b""
         if i == 7:
-            entries = {f"{name}-1.0.0/src/lib.rs": b""}  # no manifest
-        crate = tmp_path / f"{name}.crate"
+            entries = {f"{name}-1.0.0/src/lib.rs": b""}
+        if i == 8:
+            entries[f"{name}-1.0.0/Cargo.toml"] = body + b"edition = 2021\n"
+        crate = tmp_path / f"{name}-1.0.0.crate"
         crate.write_bytes(_tarball(entries))
         crates[PackageId(name, "1.0.0", CRATES_IO)] = crate
+    return crates
+
+
+@pytest.mark.parametrize("processes", [True, False])
+def test_crate_reader_reads_in_workers_as_in_this_thread(tmp_path: Path, processes: bool) -> None:
+    """Cold gen reads the downloaded crates in forked workers (Linux, enough crates): the
+    same facts, and the same errors (message, location, notes), as reading them here."""
+    from nocargo_py.sources.reading import CrateReader
+
+    crates = _many_crates(tmp_path)
     with CrateReader(len(crates), processes=processes) as reader:
         assert reader.uses_processes is processes
         for pid, crate in crates.items():
             reader.submit(pid, crate, "c" * 64)
         results = reader.results()
     assert list(results) == list(crates)
+    failed = []
     for pid, crate in crates.items():
         try:
             expected = read_crate_file(crate, pid, "c" * 64)
         except NocargoError as err:
-            assert isinstance(results[pid], NocargoError)
-            assert results[pid].message == err.message and pid.name == "c7"
+            got = results[pid]
+            assert isinstance(got, NocargoError)
+            assert (got.headline(), got.notes) == (err.headline(), err.notes)
+            failed.append((pid.name, got.location is not None))
             continue
         assert results[pid] == expected
         assert (expected.build is not None) == (int(pid.name[1:]) % 3 == 0)
+    assert failed == [("c7", False), ("c8", True)]
 
 
-_PARENT: list[int] = []
+_KILL: dict = {}  # the parent's pid and the real reader, for _dies_in_a_worker
 
 
-def _dies_in_a_worker(path: str, pid: PackageId, checksum: str | None):
-    from nocargo_py.sources import reading
-
-    if os.getpid() != _PARENT[0] and pid.name == "c3":
+def _dies_in_a_worker(path: Path, pid: PackageId, checksum: str | None):
+    if os.getpid() != _KILL["parent"] and pid.name == "c3":
         os._exit(1)  # as if the OOM killer took the worker
-    return reading._read_for_test(path, pid, checksum)
+    return _KILL["read"](path, pid, checksum)
 
 
 def test_crate_reader_reads_here_what_a_killed_worker_could_not(tmp_path: Path,
                                                                 monkeypatch) -> None:
     from nocargo_py.sources import reading
 
-    crates = {}
-    for i in range(30):
-        name = f"c{i}"
-        body = f'[package]\nname = "{name}"\nversion = "1.0.0"\n'.encode()
-        crate = tmp_path / f"{name}.crate"
-        crate.write_bytes(_tarball({f"{name}-1.0.0/Cargo.toml": body,
-                                    f"{name}-1.0.0/src/lib.rs": b""}))
-        crates[PackageId(name, "1.0.0", CRATES_IO)] = crate
-    _PARENT[:] = [os.getpid()]
-    monkeypatch.setattr(reading, "_read_for_test", reading._read, raising=False)
+    crates = _many_crates(tmp_path)
+    _KILL.update(parent=os.getpid(), read=reading._read)
     monkeypatch.setattr(reading, "_read", _dies_in_a_worker)
     with reading.CrateReader(len(crates), processes=True) as reader:
         for pid, crate in crates.items():
             reader.submit(pid, crate, None)
         results = reader.results()
-    assert {pid.name: info.name for pid, info in results.items()} == \
-        {pid.name: pid.name for pid in crates}
+    assert {pid.name: getattr(info, "name", "error") for pid, info in results.items()} == \
+        {pid.name: "error" if pid.name in ("c7", "c8") else pid.name for pid in crates}

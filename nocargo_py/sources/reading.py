@@ -17,7 +17,7 @@ import sys
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ..errors import NocargoError
 from ..source import PackageId
@@ -45,12 +45,14 @@ def _usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _read(path: str, package_id: PackageId, checksum: str | None) -> tuple[str, Any]:
-    """In a worker: the crate info as JSON, or the error as (message, notes)."""
+def _read(path: Path, package_id: PackageId, checksum: str | None) -> CrateInfo | NocargoError:
+    """Read one crate (here or in a worker); its error as a value, a plain
+    :class:`NocargoError` with message, location and notes (it crosses the process
+    boundary by pickling)."""
     try:
-        return "ok", read_crate_file(Path(path), package_id, checksum).to_json()
+        return read_crate_file(path, package_id, checksum)
     except NocargoError as err:
-        return "error", (err.message, list(err.notes))
+        return NocargoError(err.message, location=err.location, notes=err.notes)
 
 
 def _ready() -> bool:
@@ -76,8 +78,8 @@ class CrateReader:
             processes = (expected >= MIN_CRATES_FOR_PROCESSES and _usable_cpus() > 1
                          and sys.platform.startswith("linux"))
         self._pool = None
-        self._futures: dict[PackageId, Future | CrateInfo | NocargoError] = {}
-        self._args: dict[PackageId, tuple[str, PackageId, str | None]] = {}
+        # what each crate gave: its info or error, or (the worker's future, its arguments)
+        self._futures: dict[PackageId, CrateInfo | NocargoError | tuple[Future, tuple]] = {}
         if processes:
             import importlib
             import multiprocessing
@@ -98,30 +100,26 @@ class CrateReader:
 
     def submit(self, package_id: PackageId, path: Path, checksum: str | None) -> None:
         """Read ``path`` (in a worker, or now)."""
+        args = (path, package_id, checksum)
         if self._pool is not None:
-            args = self._args[package_id] = (str(path), package_id, checksum)
             try:
-                self._futures[package_id] = self._pool.submit(_read, *args)
+                self._futures[package_id] = (self._pool.submit(_read, *args), args)
                 return
             except BrokenProcessPool:
                 pass  # read here, below
-        try:
-            self._futures[package_id] = read_crate_file(path, package_id, checksum)
-        except NocargoError as err:
-            self._futures[package_id] = err
+        self._futures[package_id] = _read(*args)
 
     def results(self) -> dict[PackageId, CrateInfo | NocargoError]:
         """Every submitted crate's info, or the error reading it. Crates a worker could not
         read because the pool broke (a worker was killed) are read here instead."""
         out: dict[PackageId, CrateInfo | NocargoError] = {}
         for pid, pending in self._futures.items():
-            if isinstance(pending, Future):
+            if isinstance(pending, tuple):
+                future, args = pending
                 try:
-                    status, value = pending.result()
+                    pending = future.result()
                 except BrokenProcessPool:
-                    status, value = _read(*self._args[pid])
-                pending = (CrateInfo.from_json(value) if status == "ok"
-                           else NocargoError(value[0], notes=value[1]))
+                    pending = _read(*args)
             out[pid] = pending
         return out
 
