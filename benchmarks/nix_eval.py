@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Benchmark: evaluating/instantiating a rendered Cargo.nix vs a flat set of derivations.
 
-Synthetic plans of 500, 2,000 (300 members) and 10,000 units are rendered and every unit
-is instantiated (`nix-instantiate` to .drv files, in a temporary store via `--store`);
-the baseline is a flat attribute set of the same number of trivial `derivation`s.
+Synthetic plans of 500, 2,000 (300 members) and 10,000 units are rendered (the members
+are path packages, written next to the file) and every unit is instantiated
+(`nix-instantiate` to .drv files, in a temporary store via `--store`); the baseline is a flat attribute set of the same number of trivial `derivation`s.
 Prints seconds and ratios. The promise (issue 7): 2,000 units <= 2 s and <= 2x flat.
 
     python3 benchmarks/nix_eval.py [--sizes 500,2000,10000] [--repeat 3]
@@ -24,7 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from nocargo_py.plan import (  # noqa: E402
-    DepEdge, Graph, PackagePlan, Plan, RegistrySource, TargetPlan, Unit, UnitKind, Uplift,
+    DepEdge, Graph, PackagePlan, PathSource, Plan, RegistrySource, TargetPlan, Unit, UnitKind,
+    Uplift,
 )
 from nocargo_py.render import render_cargo_nix  # noqa: E402
 
@@ -43,8 +44,9 @@ CFG_ENV = {
 
 def synthetic_plan(n_units: int, n_members: int, seed: int = 1) -> Plan:
     """Libraries with 0-6 deps on earlier ones (biased towards the first, low-level crates,
-    which keeps closures at realistic sizes), every 8th with a build script, plus member
-    bins with 8 deps each."""
+    which keeps closures at realistic sizes), every 8th with a build script, plus workspace
+    members: path packages under ``members/`` (:func:`write_members` creates them), a bin
+    with 8 deps each."""
     rng = random.Random(seed)
     units: dict[str, Unit] = {}
     packages: dict[str, PackagePlan] = {}
@@ -107,8 +109,7 @@ def synthetic_plan(n_units: int, n_members: int, seed: int = 1) -> Plan:
     for m in range(n_members):
         name = f"member{m}"
         key = f"{name}-0.1.0"
-        packages[key] = PackagePlan(name, "0.1.0", RegistrySource(f"https://x/{key}.crate",
-                                                                  hashlib.sha256(key.encode()).hexdigest()), root=key)
+        packages[key] = PackagePlan(name, "0.1.0", PathSource(f"members/{name}"), root="")
         deps = sorted({libs[int(len(libs) * rng.random() ** 2)] for _ in range(8)})
         closure = set(deps)
         for d in deps:
@@ -123,6 +124,18 @@ def synthetic_plan(n_units: int, n_members: int, seed: int = 1) -> Plan:
         members[name] = (uid,)
     graph = Graph(units=tuple(sorted(units)), members=members, root=None)
     return Plan(host=HOST, targets=(TargetPlan(HOST, graph, graph),), packages=packages, units=units)
+
+
+def write_members(plan: Plan, directory: Path) -> None:
+    """Create the path packages of ``plan`` (its workspace members) under ``directory``,
+    next to its ``Cargo.nix``: a manifest and a ``src/main.rs`` each."""
+    for pkg in plan.packages.values():
+        if isinstance(pkg.source, PathSource):
+            src = directory / pkg.source.path / "src"
+            src.mkdir(parents=True, exist_ok=True)
+            (src.parent / "Cargo.toml").write_text(
+                f'[package]\nname = "{pkg.name}"\nversion = "{pkg.version}"\nedition = "2021"\n')
+            (src / "main.rs").write_text("fn main() {}\n")
 
 
 def flat_nix(n: int) -> str:
@@ -158,6 +171,7 @@ def main() -> int:
             text = render_cargo_nix(plan)
             render_s = time.perf_counter() - t0
             (d / "Cargo.nix").write_text(text)
+            write_members(plan, d)
             (d / "flat.nix").write_text(flat_nix(len(plan.units)))
             store = d / "store"
             everything = (f"let c = import {d}/Cargo.nix {{ pkgs = import {REPO}/nix/host-pkgs.nix {{ }}; }}; "

@@ -16,7 +16,7 @@ Sections (each prints its own table; a summary of the goals comes last):
              generate-lockfile`` against the same index data (loopback sparse registry).
 ``eval``     ``nix-instantiate`` of every unit of the generated file of the biggest corpus
              project, and of synthetic plans (``benchmarks/nix_eval.py``: 500, 2,000 with 300
-             members, 10,000 units), next to the floor: a flat set of as many trivial
+             members as path packages, 10,000 units), next to the floor: a flat set of as many trivial
              derivations. Seconds, ratio to the floor, microseconds per unit (linear growth
              keeps it flat).
 ``build``    a clean release build of a real corpus project (the published ``.crate`` and its
@@ -400,7 +400,7 @@ def _count_derivations(store: Path, drvs: list[str]) -> int:
 
 def bench_eval(sizes: Sequence[int], runs: int, corpus_nix: Path | None, corpus_units: int,
                work: Path) -> list[EvalRow]:
-    from nix_eval import synthetic_plan
+    from nix_eval import synthetic_plan, write_members
     from nocargo_py.render import render_cargo_nix
 
     members_for = {500: 50, 2000: 300, 10000: 1000}
@@ -415,6 +415,7 @@ def bench_eval(sizes: Sequence[int], runs: int, corpus_nix: Path | None, corpus_
         d.mkdir()
         plan = synthetic_plan(n, members_for.get(n, max(1, n // 10)))
         (d / "Cargo.nix").write_text(render_cargo_nix(plan))
+        write_members(plan, d)
         rows.append(_eval_pair(f"synthetic {n}", d / "Cargo.nix", len(plan.units), runs, d))
         print(f"  {n}: {rows[-1].ours.w:.2f} s", flush=True)
     return rows
