@@ -3,8 +3,8 @@
 
 Synthetic plans of 500, 2,000 (300 members) and 10,000 units are rendered (the members
 are path packages, written next to the file) and every unit is instantiated
-(`nix-instantiate` to .drv files, in a temporary store via `--store`); the baseline is a flat attribute set of the same number of trivial `derivation`s.
-Prints seconds and ratios. The promise (issue 7): 2,000 units <= 2 s and <= 2x flat.
+(`nix-instantiate` to .drv files, in a temporary store via `--store`); the baseline is a
+flat attribute set of the same number of trivial `derivation`s. Prints seconds and ratios. The promise (issue 7): 2,000 units <= 2 s and <= 2x flat.
 
     python3 benchmarks/nix_eval.py [--sizes 500,2000,10000] [--repeat 3]
 """
