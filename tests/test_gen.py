@@ -206,7 +206,7 @@ def test_two_targets_give_two_plans_with_their_own_dependencies(tmp_path: Path) 
     assert shared_deps(WASM) == {"wasm_helper"}
 
 
-def _in_process_plan(ws: Path, targets, trace: dict | None = None):
+def _in_process_plan(ws: Path, targets, trace: dict | None = None, rustflags: str | None = None):
     from nocargo_py.config import load_config
     from nocargo_py.planner import PlanOptions, plan_workspace
     from nocargo_py.resolve.graph import graph_from_path_workspace
@@ -215,6 +215,8 @@ def _in_process_plan(ws: Path, targets, trace: dict | None = None):
 
     w = load_workspace(ws / "Cargo.toml", ws, Shell(verbosity=-1))
     env = {k: v for k, v in os.environ.items() if k != "RUSTFLAGS" and not k.startswith("CARGO_")}
+    if rustflags is not None:
+        env["RUSTFLAGS"] = rustflags
     return plan_workspace(w, graph_from_path_workspace(w), nix_file=ws / "Cargo.nix", host=HOST,
                           options=PlanOptions(targets=tuple(targets)),
                           config=load_config(ws, env=env), env=env, trace=trace)
@@ -232,17 +234,18 @@ def _unit_view(plan_units: dict, packages: dict, uid: str) -> tuple | None:
             tuple(sorted(d.extern_name for d in u.deps)))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("triple", [HOST, WASM])
-def test_each_target_plan_matches_cargos_unit_graph(tmp_path: Path, triple: str) -> None:
-    ws = copy(FIXTURES / "planner" / "wasmws", tmp_path / "ws")
-    trace: dict = {}
-    _in_process_plan(ws, (HOST, WASM), trace)
-    ours = sorted(v for uid in trace["invocations"][(triple, "dev", "build")]
+def _planned_views(trace: dict, triple: str) -> list[tuple]:
+    return sorted(v for uid in trace["invocations"][(triple, "dev", "build")]
                   if (v := _unit_view(trace["units"], trace["packages"], uid)) is not None)
+
+
+def _cargo_views(ws: Path, args: list[str], rustflags: str | None = None) -> list[tuple]:
+    """``cargo build --workspace ARGS --unit-graph``'s lib/bin units as :func:`_unit_view`."""
     env = {**os.environ, "RUSTC_BOOTSTRAP": "1"}
     env.pop("RUSTFLAGS", None)
-    proc = subprocess.run(["cargo", "build", "--workspace", "--target", triple, "--offline",
+    if rustflags is not None:
+        env["RUSTFLAGS"] = rustflags
+    proc = subprocess.run(["cargo", "build", "--workspace", *args, "--offline",
                            "--unit-graph", "-Z", "unstable-options"], cwd=ws, env=env,
                           capture_output=True, text=True, check=True)
     graph = json.loads(proc.stdout)
@@ -257,7 +260,36 @@ def test_each_target_plan_matches_cargos_unit_graph(tmp_path: Path, triple: str)
                       and set(units[d["index"]]["target"]["kind"]) & {"lib", "rlib", "proc-macro"})
         theirs.append((_pkg_name(u["pkg_id"]), u["target"]["name"], u["platform"], tuple(u["features"]),
                        tuple(deps)))
-    assert ours == sorted(theirs)
+    return sorted(theirs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("triple", [HOST, WASM])
+def test_each_target_plan_matches_cargos_unit_graph(tmp_path: Path, triple: str) -> None:
+    ws = copy(FIXTURES / "planner" / "wasmws", tmp_path / "ws")
+    trace: dict = {}
+    _in_process_plan(ws, (HOST, WASM), trace)
+    assert _planned_views(trace, triple) == _cargo_views(ws, ["--target", triple])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", [None, HOST])
+@pytest.mark.parametrize("rustflags", [None, "--cfg from_flags",
+                                       "-C target-feature=+crt-static --cfg from_flags"])
+def test_rustflags_decide_platform_tables_as_in_cargo(tmp_path: Path, rustflags: str | None,
+                                                      target: str | None) -> None:
+    # Each compile kind's [target.'cfg(..)'] tables are evaluated with its own rustflags:
+    # all of them without --target, none for the host kind (build-dependencies) with
+    # --target, even when the target is the host's triple (that plan picked the host kind's
+    # cfg set for both before).
+    ws = copy(FIXTURES / "planner" / "cfgflags", tmp_path / "fixture") / "ws"
+    trace: dict = {}
+    _in_process_plan(ws, (target,), trace, rustflags=rustflags)
+    ours = _planned_views(trace, target or HOST)
+    assert ours == _cargo_views(ws, ["--target", target] if target else [], rustflags)
+    names = {view[0] for view in ours}
+    assert ("static-dep" in names) == ("crt-static" in (rustflags or ""))
+    assert ("flag-build-dep" in names) == (rustflags is not None and target is None)
 
 
 def _pkg_name(pkg_id: str) -> str:

@@ -21,6 +21,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -32,6 +33,7 @@ from hypothesis import strategies as st
 import wsgen
 from conftest import is_ci_profile
 from nocargo_py import cli
+from test_units import plan
 
 pytestmark = pytest.mark.slow
 
@@ -155,8 +157,6 @@ def _keep(base: Path, inv: wsgen.Invocation) -> str:
     keep = os.environ.get("NOCARGO_KEEP_FAILURES")
     if not keep:
         return ""
-    import shutil
-
     dest = Path(keep) / base.name
     shutil.copytree(base, dest, dirs_exist_ok=True)
     (dest / "COMMAND").write_text(
@@ -207,3 +207,33 @@ def test_unit_graph_matches_cargo(data):
         ws.write(base)
         for inv in invs:
             check(base, inv)
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.mark.parametrize("target", [None, "x86_64-unknown-linux-gnu"])
+@pytest.mark.parametrize("rustflags", [None, "--cfg from_flags",
+                                       "-C target-feature=+crt-static --cfg from_flags"])
+def test_rustflags_decide_platform_tables(tmp_path: Path, monkeypatch, rustflags: str | None,
+                                          target: str | None) -> None:
+    """``[target.'cfg(..)']`` tables are evaluated per compile kind with that kind's
+    rustflags, as cargo does (the fixture's comment says how); ``plan --unit-graph``
+    used the cfg sets without rustflags before."""
+    shutil.copytree(FIXTURES / "planner" / "cfgflags", tmp_path / "fixture")
+    root = (tmp_path / "fixture" / "ws").resolve()
+    args = ["--target", target] if target else []
+    env = dict(_ENV)
+    env.pop("RUSTFLAGS", None)
+    env.pop("CARGO_ENCODED_RUSTFLAGS", None)
+    monkeypatch.delenv("RUSTFLAGS", raising=False)
+    monkeypatch.delenv("CARGO_ENCODED_RUSTFLAGS", raising=False)
+    if rustflags is not None:
+        env["RUSTFLAGS"] = rustflags
+        monkeypatch.setenv("RUSTFLAGS", rustflags)
+    proc = subprocess.run(["cargo", "build", "--offline", "--unit-graph", "-Z", "unstable-options",
+                           *args], cwd=root, env=env, capture_output=True, text=True, check=True)
+    theirs = json.loads(proc.stdout.replace(str(root), "$ROOT"))
+    ours = plan(root, "build", args)
+    assert "error" not in ours, ours.get("error")
+    assert equivalent(ours, theirs), first_difference(ours, theirs)

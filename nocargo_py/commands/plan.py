@@ -50,7 +50,8 @@ from ..errors import NocargoError
 from ..package import Workspace
 from ..profiles import Profiles
 from ..resolve.features import (
-    FeatureRequest, FeatureResolution, FeaturesFor, PackageSelection, resolve_features,
+    FeatureRequest, FeatureResolution, FeaturesFor, PackageSelection, PlatformMatcher,
+    resolve_features,
 )
 from ..resolve.graph import ResolvedGraph, graph_from_path_workspace
 from ..resolve.units import Intent, UnitGraph, build_unit_graph
@@ -98,6 +99,8 @@ class PlanRequest:
     intent: Intent
     explicit_targets: bool
     targets: tuple[str, ...]
+    #: ``[target]`` tables per compile kind, with each kind's rustflags (as ``gen``)
+    platform_matches: PlatformMatcher
 
 
 def _profile_name(args: argparse.Namespace) -> str:
@@ -148,6 +151,7 @@ def resolve_from_args(args: argparse.Namespace, ctx) -> PlanRequest:
 
     config = load_config(Path.cwd(), shell=ctx.shell)
     targets = tuple(args.target) or _config_targets(config)
+    matcher = _platform_matcher(host, targets, config)
     request = FeatureRequest(
         host=host,
         selection=PackageSelection(tuple(args.package), bool(args.workspace), tuple(args.exclude)),
@@ -157,12 +161,23 @@ def resolve_from_args(args: argparse.Namespace, ctx) -> PlanRequest:
         targets=targets,
         dev_units=bool(args.tests),
     )
-    resolution = resolve_features(graph, ws, request)
+    resolution = resolve_features(graph, ws, request, platform_matches=matcher)
     profiles = Profiles.new(ws.profiles, _profile_name(args), host,
                             **_config_profile_settings(config))
     _validate_profile_overrides(profiles, resolution, ctx)
     intent = Intent.TEST if args.tests else Intent.BUILD
-    return PlanRequest(ws, graph, resolution, profiles, intent, bool(targets), targets)
+    return PlanRequest(ws, graph, resolution, profiles, intent, bool(targets), targets, matcher)
+
+
+def _platform_matcher(host: str, targets: tuple[str, ...], config) -> PlatformMatcher:
+    """Each compile kind's cfg set with its rustflags, as ``gen`` plans them."""
+    from ..planner.settings import load_build_settings, platform_matcher
+
+    infos = {}
+    for target in targets or (None,):
+        settings = load_build_settings(host, target, config)
+        infos.update((kind, ks.info) for kind, ks in settings.kinds.items())
+    return platform_matcher(infos, host)
 
 
 def _config_targets(config) -> tuple[str, ...]:
@@ -319,7 +334,8 @@ def run(args: argparse.Namespace, ctx) -> int:
         return 0
     req = resolve_from_args(args, ctx)
     ug = build_unit_graph(req.graph, req.ws, req.resolution, req.profiles, intent=req.intent,
-                          explicit_targets=req.explicit_targets)
+                          explicit_targets=req.explicit_targets,
+                          platform_matches=req.platform_matches)
     data = ug.to_json() if args.unit_graph else plan_json(req, ug)
     sys.stdout.write(json.dumps(data, separators=(",", ":") if args.unit_graph else None,
                                 indent=None if args.unit_graph else 1) + "\n")

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
-from ..cfg import Platform, TargetInfo, target_info
 from ..config import CargoConfig
 from ..errors import NocargoError
 from ..package import Workspace
@@ -28,7 +27,7 @@ from ..resolve.graph import ResolvedGraph
 from ..resolve.units import Intent, UnitGraphCache, build_unit_graph
 from ..shell import Shell
 from .build import GraphInput, TargetInput, build_plan, envify
-from .settings import BuildSettings, load_build_settings
+from .settings import BuildSettings, load_build_settings, platform_matcher
 from .sources import PackageFacts, SourceProvider, crate_facts, env_path_sources, package_facts
 
 __all__ = [
@@ -52,23 +51,6 @@ class PlanOptions:
     all_features: bool = False
     no_default_features: bool = False
     targets: tuple[str | None, ...] = (None,)
-
-
-def _matcher(settings: BuildSettings):
-    infos: dict[str, TargetInfo] = {ks.triple: ks.info for ks in settings.kinds.values()}
-    cache: dict[tuple[str, str], bool] = {}
-
-    def matches(key: str, triple: str) -> bool:
-        hit = cache.get((key, triple))
-        if hit is None:
-            info = infos.get(triple)
-            if info is None:
-                info = infos[triple] = target_info(triple)
-            hit = bool(Platform.parse(key).matches(info))
-            cache[(key, triple)] = hit
-        return hit
-
-    return matches
 
 
 def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host: str,
@@ -96,7 +78,7 @@ def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host:
             if w not in seen_warnings and shell is not None:
                 shell.warn(w)
             seen_warnings.add(w)
-        matcher = _matcher(settings)
+        matcher = platform_matcher({k: ks.info for k, ks in settings.kinds.items()}, host)
         gis = {}
         for intent in (Intent.BUILD, Intent.TEST):
             request = FeatureRequest(

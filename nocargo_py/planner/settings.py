@@ -17,7 +17,9 @@ the plan (the Nix build sees exactly what the plan says):
   that Nix imports into the store; a path that does not exist is left out with a warning.
 * the **cfg set** of each kind: the built-in target database plus ``--cfg`` flags from its
   rustflags; flags that change the cfg set otherwise (``-C target-feature``,
-  ``-C target-cpu``, ``-C panic``, ``-Z``…) make us ask the ``rustc`` on ``PATH``.
+  ``-C target-cpu``, ``-C panic``, ``-Z``…) make us ask the ``rustc`` on ``PATH``. The
+  ``[target.'cfg(..)'.dependencies]`` tables are evaluated against it
+  (:func:`platform_matcher`), as cargo evaluates them against each kind's ``TargetInfo``.
 """
 
 from __future__ import annotations
@@ -26,14 +28,17 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from ..cfg import Platform, TargetInfo, target_info
 from ..config import CargoConfig
 from ..errors import NocargoError
 from ..shell import Shell
 
-__all__ = ["BuildSettings", "KindSettings", "load_build_settings"]
+if TYPE_CHECKING:
+    from ..resolve.features import PlatformMatcher
+
+__all__ = ["BuildSettings", "KindSettings", "load_build_settings", "platform_matcher"]
 
 
 @dataclass(frozen=True)
@@ -268,3 +273,25 @@ def load_build_settings(host: str, target: str | None, config: CargoConfig | Non
     return BuildSettings(host=host, explicit=target is not None, kinds=kinds,
                          env=tuple(env_vars), env_paths=tuple(env_paths),
                          warnings=tuple(warnings))
+
+
+def platform_matcher(infos: Mapping[str | None, TargetInfo], host: str) -> "PlatformMatcher":
+    """Evaluate ``[target.KEY]`` keys per compile kind against that kind's cfg set (its
+    rustflags included): ``infos`` maps ``None`` (the host kind) and each ``--target``
+    triple to it. Without a ``--target`` kind, the host triple names the host kind too:
+    cargo then builds everything as the host kind, with the rustflags."""
+    by_kind: dict[str | None, TargetInfo] = dict(infos)
+    if set(by_kind) == {None}:
+        by_kind[host] = by_kind[None]
+    cache: dict[tuple[str, str | None], bool] = {}
+
+    def matches(key: str, kind: str | None) -> bool:
+        hit = cache.get((key, kind))
+        if hit is None:
+            info = by_kind.get(kind)
+            if info is None:
+                info = by_kind[kind] = target_info(host if kind is None else kind)
+            hit = cache[(key, kind)] = bool(Platform.parse(key).matches(info))
+        return hit
+
+    return matches

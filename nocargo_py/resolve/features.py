@@ -61,8 +61,11 @@ __all__ = [
     "select_packages",
 ]
 
-#: ``(platform key as written — "cfg(unix)" or a triple, target triple) -> active?``
-PlatformMatcher = Callable[[str, str], bool]
+#: ``(platform key as written — "cfg(unix)" or a triple, compile kind) -> active?``; the
+#: kind is ``None`` for the host kind (build scripts, proc-macros and, without
+#: ``--target``, everything) or a ``--target`` triple. The two differ even when the
+#: triples are equal: cargo computes each kind's cfg set with that kind's rustflags.
+PlatformMatcher = Callable[[str, "str | None"], bool]
 
 
 class FeaturesFor(enum.IntEnum):
@@ -73,23 +76,25 @@ class FeaturesFor(enum.IntEnum):
     HOST = 1
 
 
-def default_platform_matcher() -> PlatformMatcher:
-    """A matcher backed by :mod:`nocargo_py.cfg` (rustc's cfg snapshot per triple)."""
+def default_platform_matcher(host: str) -> PlatformMatcher:
+    """A matcher backed by :mod:`nocargo_py.cfg` (rustc's cfg snapshot per triple, no
+    rustflags; the host kind is ``host``)."""
     from .. import cfg  # imported lazily: the cfg package is optional for path-only tests
 
-    cache: dict[tuple[str, str], bool] = {}
+    cache: dict[tuple[str, str | None], bool] = {}
     infos: dict[str, object] = {}
     platforms: dict[str, object] = {}
 
-    def matches(key: str, triple: str) -> bool:
-        hit = cache.get((key, triple))
+    def matches(key: str, kind: str | None) -> bool:
+        hit = cache.get((key, kind))
         if hit is None:
+            triple = host if kind is None else kind
             if triple not in infos:
                 infos[triple] = cfg.target_info(triple)
             if key not in platforms:
                 platforms[key] = cfg.Platform.parse(key)
             hit = bool(platforms[key].matches(infos[triple]))
-            cache[(key, triple)] = hit
+            cache[(key, kind)] = hit
         return hit
 
     return matches
@@ -559,7 +564,7 @@ class _FeatureResolver:
     """A direct transcription of cargo's ``FeatureResolver`` (see the module docstring)."""
 
     def __init__(self, graph: ResolvedGraph, edges, *, decouple_host: bool,
-                 decouple_dev: bool, ignore_inactive: bool, triples: tuple[str, ...],
+                 decouple_dev: bool, ignore_inactive: bool, kinds: tuple[str | None, ...],
                  host: str, matcher: PlatformMatcher | None) -> None:
         self.graph = graph
         self.edges = edges
@@ -567,7 +572,7 @@ class _FeatureResolver:
         self.decouple_dev = decouple_dev
         self.ignore_inactive = ignore_inactive
         self.track_for_host = decouple_host or ignore_inactive
-        self.triples = triples
+        self.kinds = kinds
         self.host = host
         self.matcher = matcher
         self.features: dict[tuple[PackageId, FeaturesFor], set[str]] = {}
@@ -665,8 +670,8 @@ class _FeatureResolver:
     def platform_activated(self, dep: Dependency, fk: FeaturesFor) -> bool:
         assert dep.target is not None and self.matcher is not None
         if dep.kind is DepKind.BUILD or fk is FeaturesFor.HOST:
-            return self.matcher(dep.target, self.host)
-        return any(self.matcher(dep.target, t) for t in self.triples)
+            return self.matcher(dep.target, None)
+        return any(self.matcher(dep.target, t) for t in self.kinds)
 
     def deps(self, pid: PackageId, fk: FeaturesFor) -> list:
         cached = self._deps_cache.get((pid, fk))
@@ -733,10 +738,11 @@ def resolve_features(
     matcher = platform_matches
     if matcher is None and any(d.target is not None for groups in edges.values()
                                for _, deps in groups for d in deps):
-        matcher = default_platform_matcher()
+        matcher = default_platform_matcher(request.host)
     fr = _FeatureResolver(
         graph, edges, decouple_host=v2, decouple_dev=v2 and not request.dev_units,
-        ignore_inactive=v2, triples=request.requested_triples, host=request.host,
+        ignore_inactive=v2, kinds=request.requested_triples if request.targets else (None,),
+        host=request.host,
         matcher=matcher,
     )
     with _deep_recursion():

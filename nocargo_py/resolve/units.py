@@ -377,15 +377,12 @@ class _State:
         self.cache = cache
 
     # -- helpers -------------------------------------------------------------------------
-    def triple(self, kind: str | None) -> str:
-        return self.res.host if kind is None else kind
-
     def platform_activated(self, dep: Dependency, kind: str | None) -> bool:
         if dep.target is None:
             return True
         if self.matcher is None:
-            self.matcher = default_platform_matcher()
-        return self.matcher(dep.target, self.triple(kind))
+            self.matcher = default_platform_matcher(self.res.host)
+        return self.matcher(dep.target, kind)
 
     def features(self, pid: PackageId, fk: FeaturesFor) -> tuple[str, ...]:
         found = self.res.activated_features(pid, fk)
