@@ -7,7 +7,9 @@ Writes, from the ``rustc`` on PATH (or ``--rustc``):
   the cfg lines cargo sees: rustc's answer to cargo's own query
   (``nocargo_py.cfg.targets.CARGO_CFG_QUERY``: ``--print=cfg --target T`` with every crate
   type, which turns ``crt-static`` off on musl/wasip1-like targets) without profile flags
-  and without the ``proc_macro`` name cargo drops, plus the ``rustc -vV`` it came from;
+  and without the ``proc_macro`` name cargo drops, plus the ``rustc -vV`` it came from,
+  and the targets where ``-C target-feature=+crt-static`` adds ``target_feature="crt-static"``
+  to that answer (rustc ignores it on the others; it never changes anything else);
 * ``nocargo_py/data/rust_alphanumeric.json`` — the non-ASCII ranges of Rust's
   ``char::is_alphanumeric`` (cargo uses it to validate ``[target.NAME]`` keys), computed
   by compiling and running a tiny Rust program with the same toolchain.
@@ -77,18 +79,26 @@ def rustc_version(rustc: str) -> dict[str, str]:
     return info
 
 
-def target_cfgs(rustc: str, jobs: int = 4) -> dict[str, list[str]]:
-    """``{triple: [cfg line, ...]}`` for every built-in target, in rustc's orders."""
+def target_cfgs(rustc: str, jobs: int = 4) -> tuple[dict[str, list[str]], list[str]]:
+    """``{triple: [cfg line, ...]}`` for every built-in target, in rustc's orders, and the
+    targets where ``+crt-static`` takes effect (rustc's order)."""
     env = _clean_env()
     targets = _run([rustc, "--print", "target-list"], env=env).split()
+    static = 'target_feature="crt-static"'
 
-    def one(target: str) -> list[str]:
+    def one(target: str) -> tuple[list[str], bool]:
         lines = _run([rustc, *CARGO_CFG_QUERY, "--target", target], env=env).splitlines()
-        return [line for line in lines if line != "proc_macro"]
+        plus = _run([rustc, *CARGO_CFG_QUERY, "--target", target,
+                     "-C", "target-feature=+crt-static"], env=env).splitlines()
+        if set(plus) - {static} != set(lines) or static in lines:
+            sys.exit(f"{target}: +crt-static changes more than crt-static; the database "
+                     "cannot describe it")
+        return [line for line in lines if line != "proc_macro"], static in plus
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(one, targets))
-    return dict(zip(targets, results))
+    cfgs = {t: lines for t, (lines, _) in zip(targets, results)}
+    return cfgs, [t for t, (_, static_ok) in zip(targets, results) if static_ok]
 
 
 def alnum_ranges(rustc: str) -> list[list[int]]:
@@ -102,7 +112,8 @@ def alnum_ranges(rustc: str) -> list[list[int]]:
     return [[int(a), int(b)] for a, b in (line.split() for line in out.splitlines())]
 
 
-def render_targets(version: dict[str, str], targets: dict[str, list[str]]) -> str:
+def render_targets(version: dict[str, str], targets: dict[str, list[str]],
+                   crt_static: list[str]) -> str:
     """The JSON text of ``targets.json``: one target per line, in rustc's order."""
     head = {
         "generated_by": "scripts/gen_targets.py",
@@ -113,6 +124,10 @@ def render_targets(version: dict[str, str], targets: dict[str, list[str]]) -> st
     lines = ["{"]
     for key, value in head.items():
         lines.append(f"  {json.dumps(key)}: {json.dumps(value)},")
+    lines.append('  "crt_static_targets": [')
+    lines.extend(f"    {json.dumps(t)}{',' if i < len(crt_static) - 1 else ''}"
+                 for i, t in enumerate(crt_static))
+    lines.append("  ],")
     lines.append('  "targets": {')
     items = list(targets.items())
     for index, (triple, cfgs) in enumerate(items):
@@ -148,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     version = rustc_version(args.rustc)
     files = {}
     if args.only in (None, "targets"):
-        files["targets.json"] = render_targets(version, target_cfgs(args.rustc, args.jobs))
+        files["targets.json"] = render_targets(version, *target_cfgs(args.rustc, args.jobs))
     if args.only in (None, "alphanumeric"):
         files["rust_alphanumeric.json"] = render_alnum(version, alnum_ranges(args.rustc))
     status = 0

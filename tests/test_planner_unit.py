@@ -4,11 +4,13 @@ check the same rules on whole workspaces."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 
 import pytest
 
 from nocargo_py.config import load_config
+from nocargo_py.errors import NocargoError
 from nocargo_py.planner.flags import LtoKind, check_cfg_args, lint_flags, lto_args, profile_args
 from nocargo_py.planner.outputs import file_names
 from nocargo_py.planner.settings import kind_target_info, load_build_settings, rustflags_for
@@ -116,3 +118,30 @@ def test_cfg_set_follows_simple_target_feature_edits() -> None:
     assert info.has("target_feature", "crt-static") and info.has("k", "v")
     gone = kind_target_info("x86_64-unknown-linux-gnu", ["-Ctarget-feature=-sse2"])
     assert not gone.has("target_feature", "sse2") and gone.has("target_feature", "sse")
+
+
+@pytest.mark.parametrize("triple", [HOST, "aarch64-apple-darwin", "x86_64-unknown-linux-musl",
+                                    "wasm32-unknown-unknown", "x86_64-pc-windows-gnu",
+                                    "x86_64-pc-windows-msvc"])
+@pytest.mark.parametrize("flags", [
+    ["-C", "target-feature=+crt-static"],
+    ["-Ctarget-feature=-crt-static"],
+    ["-C", "target-feature=+crt-static,-crt-static"],
+    ["-C", "target-feature=-crt-static", "-C", "target-feature=+crt-static", "--cfg", "x"],
+    ["-C", "target-feature=-sse"],  # removes sse2 too, on x86 targets: rustc is asked
+])
+def test_cfg_set_with_target_features_is_rustcs(triple: str, flags: list[str]) -> None:
+    """What cargo would see: rustc asked with the flags (its query, every crate type)."""
+    rustc = shutil.which("rustc")
+    assert rustc is not None
+    assert kind_target_info(triple, flags) == target_info(triple, rustc=rustc, rustflags=flags)
+
+
+def test_crt_static_needs_no_rustc(monkeypatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    flags = ["-C", "target-feature=+crt-static"]
+    assert kind_target_info(HOST, flags).has("target_feature", "crt-static")
+    # rustc ignores it where the target has no static CRT support (a Mach-O target)
+    assert kind_target_info("aarch64-apple-darwin", flags) == target_info("aarch64-apple-darwin")
+    with pytest.raises(NocargoError, match="asking rustc needs `rustc` on PATH"):
+        kind_target_info(HOST, ["-C", "target-feature=-sse"])

@@ -37,29 +37,42 @@ from test_units import plan
 
 pytestmark = pytest.mark.slow
 
+#: where cargo (and nocargo-py) read rustflags from the environment
+_RUSTFLAGS_VARS = ("RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS")
 _ENV = {**os.environ, "RUSTC_BOOTSTRAP": "1", "CARGO_TERM_COLOR": "never"}
-_ENV.pop("CARGO_BUILD_TARGET", None)
-_ENV.pop("CARGO_INCREMENTAL", None)
+for _name in ("CARGO_BUILD_TARGET", "CARGO_INCREMENTAL", *_RUSTFLAGS_VARS):
+    _ENV.pop(_name, None)
 
 
 def cargo_unit_graph(base: Path, inv: wsgen.Invocation) -> dict | str:
     """cargo's unit graph JSON, or its error text."""
     cmd = ["cargo", "test", "--no-run"] if inv.tests else ["cargo", "build"]
     cmd += ["--offline", "--unit-graph", "-Z", "unstable-options", *inv.cargo_args()]
-    proc = subprocess.run(cmd, cwd=base, env=_ENV, capture_output=True, text=True, timeout=120)
+    env = _ENV if inv.rustflags is None else {**_ENV, "RUSTFLAGS": inv.rustflags}
+    proc = subprocess.run(cmd, cwd=base, env=env, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
         return "cargo: " + proc.stderr
     return json.loads(proc.stdout)
 
 
 @contextlib.contextmanager
-def _cwd(path: Path):
-    old = os.getcwd()
+def _cwd(path: Path, rustflags: str | None = None):
+    """In ``path``, with ``RUSTFLAGS`` set to ``rustflags`` (unset for ``None``)."""
+    old, old_env = os.getcwd(), {k: os.environ.get(k) for k in _RUSTFLAGS_VARS}
     os.chdir(path)
+    for name in _RUSTFLAGS_VARS:
+        os.environ.pop(name, None)
+    if rustflags is not None:
+        os.environ["RUSTFLAGS"] = rustflags
     try:
         yield
     finally:
         os.chdir(old)
+        for name, value in old_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def nocargo_unit_graph(base: Path, inv: wsgen.Invocation) -> dict | str:
@@ -68,7 +81,7 @@ def nocargo_unit_graph(base: Path, inv: wsgen.Invocation) -> dict | str:
     if inv.tests:
         args.append("--tests")
     out, err = io.StringIO(), io.StringIO()
-    with _cwd(base), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with _cwd(base, inv.rustflags), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = cli.main(args)
         except SystemExit as exc:  # argparse
@@ -160,14 +173,16 @@ def _keep(base: Path, inv: wsgen.Invocation) -> str:
     dest = Path(keep) / base.name
     shutil.copytree(base, dest, dirs_exist_ok=True)
     (dest / "COMMAND").write_text(
-        f"{'test --no-run' if inv.tests else 'build'} {' '.join(inv.cargo_args())}\n")
+        (f"RUSTFLAGS='{inv.rustflags}' " if inv.rustflags is not None else "")
+        + f"{'test --no-run' if inv.tests else 'build'} {' '.join(inv.cargo_args())}\n")
     return f"\n(kept in {dest})"
 
 
 def check(base: Path, inv: wsgen.Invocation) -> None:
     theirs = cargo_unit_graph(base, inv)
     ours = nocargo_unit_graph(base, inv)
-    note(f"command: {'test --no-run' if inv.tests else 'build'} {' '.join(inv.cargo_args())}")
+    note(f"command: RUSTFLAGS={inv.rustflags!r} {'test --no-run' if inv.tests else 'build'} "
+         f"{' '.join(inv.cargo_args())}")
     if isinstance(theirs, str) and "panicked at" in theirs:
         # cargo's own bug (seen: "did not find features for … within activated_features",
         # features.rs): no oracle here. Ours must still answer or fail cleanly.
@@ -201,7 +216,8 @@ def check(base: Path, inv: wsgen.Invocation) -> None:
 @given(st.data())
 def test_unit_graph_matches_cargo(data):
     ws = data.draw(wsgen.workspaces(), label="workspace")
-    invs = data.draw(st.lists(wsgen.invocations(ws), min_size=1, max_size=3), label="commands")
+    invs = data.draw(st.lists(wsgen.invocations(ws, rustflags=wsgen.RUSTFLAGS), min_size=1,
+                              max_size=3), label="commands")
     with tempfile.TemporaryDirectory(prefix="nocargo-ug-") as tmp:
         base = Path(tmp).resolve()
         ws.write(base)
@@ -223,17 +239,14 @@ def test_rustflags_decide_platform_tables(tmp_path: Path, monkeypatch, rustflags
     shutil.copytree(FIXTURES / "planner" / "cfgflags", tmp_path / "fixture")
     root = (tmp_path / "fixture" / "ws").resolve()
     args = ["--target", target] if target else []
-    env = dict(_ENV)
-    env.pop("RUSTFLAGS", None)
-    env.pop("CARGO_ENCODED_RUSTFLAGS", None)
-    monkeypatch.delenv("RUSTFLAGS", raising=False)
-    monkeypatch.delenv("CARGO_ENCODED_RUSTFLAGS", raising=False)
-    if rustflags is not None:
-        env["RUSTFLAGS"] = rustflags
-        monkeypatch.setenv("RUSTFLAGS", rustflags)
+    env = _ENV if rustflags is None else {**_ENV, "RUSTFLAGS": rustflags}
     proc = subprocess.run(["cargo", "build", "--offline", "--unit-graph", "-Z", "unstable-options",
                            *args], cwd=root, env=env, capture_output=True, text=True, check=True)
     theirs = json.loads(proc.stdout.replace(str(root), "$ROOT"))
+    for name in _RUSTFLAGS_VARS:
+        monkeypatch.delenv(name, raising=False)
+    if rustflags is not None:
+        monkeypatch.setenv("RUSTFLAGS", rustflags)
     ours = plan(root, "build", args)
     assert "error" not in ours, ours.get("error")
     assert equivalent(ours, theirs), first_difference(ours, theirs)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-__all__ = ["GenWorkspace", "Invocation", "TARGETS", "invocations", "workspaces"]
+__all__ = ["GenWorkspace", "Invocation", "RUSTFLAGS", "TARGETS", "invocations", "workspaces"]
 
 TARGETS = ("x86_64-unknown-linux-gnu", "aarch64-apple-darwin", "wasm32-unknown-unknown")
 PLATFORMS = (
@@ -39,7 +39,12 @@ PLATFORMS = (
     "cfg(target_os = \"macos\")", "cfg(all(unix, target_pointer_width = \"64\"))",
     "cfg(not(target_family = \"wasm\"))", "x86_64-unknown-linux-gnu",
     "aarch64-apple-darwin", "wasm32-unknown-unknown",
+    # true only with the rustflags of :data:`RUSTFLAGS` (cargo asks rustc with them)
+    "cfg(nocargo_flag)", "cfg(target_feature = \"crt-static\")",
 )
+#: ``RUSTFLAGS`` values an invocation may be run with (``invocations(rustflags=...)``)
+RUSTFLAGS = ("--cfg nocargo_flag", "-C target-feature=+crt-static",
+             "--cfg nocargo_flag -C target-feature=+crt-static")
 
 
 @dataclass
@@ -470,6 +475,7 @@ class Invocation:
     targets: list[str]
     profile: str | None  # None = dev (build) / test (test); "release"; "custom"
     tests: bool
+    rustflags: str | None = None  # the RUSTFLAGS variable (None: unset)
 
     def cargo_args(self) -> list[str]:
         args = ["--manifest-path", f"{self.manifest_dir}/Cargo.toml"]
@@ -495,8 +501,9 @@ class Invocation:
 
 
 @st.composite
-def invocations(draw, ws: GenWorkspace) -> Invocation:
-    """A command line for ``ws``: mostly valid, sometimes naming unknown features."""
+def invocations(draw, ws: GenWorkspace, rustflags: tuple[str, ...] = ()) -> Invocation:
+    """A command line for ``ws``: mostly valid, sometimes naming unknown features; run
+    with one of ``rustflags`` as ``RUSTFLAGS`` half the time (when given)."""
     member_crates = [ws.crates[i] for i in ws.members] + ([ws.crates[0]] if not ws.virtual else [])
     manifest_dir = "ws"
     if member_crates and draw(st.integers(0, 4)) == 0:
@@ -535,4 +542,5 @@ def invocations(draw, ws: GenWorkspace) -> Invocation:
         features=features, all_features=draw(st.integers(0, 3)) == 0,
         no_default_features=draw(st.integers(0, 3)) == 0,
         targets=targets, profile=draw(st.sampled_from(profiles)), tests=draw(st.booleans()),
+        rustflags=draw(st.sampled_from((None,) * len(rustflags) + rustflags)) if rustflags else None,
     )

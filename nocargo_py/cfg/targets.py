@@ -44,6 +44,7 @@ __all__ = [
     "TargetInfo",
     "cfg_env_vars",
     "cfg_line",
+    "crt_static_applies",
     "database_rustc_version",
     "host_triple",
     "list_targets",
@@ -210,6 +211,18 @@ class TargetInfo:
 def _database() -> Mapping[str, object]:
     text = (resources.files("nocargo_py") / "data" / "targets.json").read_text("utf-8")
     return json.loads(text)
+
+
+def crt_static_applies(triple: str) -> bool:
+    """Whether ``-C target-feature=+crt-static`` adds ``target_feature="crt-static"`` to the
+    built-in target's cfg set (rustc ignores it on targets without static CRT support; it
+    changes nothing else on any of them, which ``scripts/gen_targets.py`` checks)."""
+    return triple in _crt_static_targets()
+
+
+@cache
+def _crt_static_targets() -> frozenset[str]:
+    return frozenset(_database().get("crt_static_targets", ()))  # type: ignore[union-attr]
 
 
 def database_rustc_version() -> str:

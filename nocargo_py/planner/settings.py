@@ -16,7 +16,8 @@ the plan (the Nix build sees exactly what the plan says):
   root, as cargo resolves it), which the plan carries as a path source (``env_paths``)
   that Nix imports into the store; a path that does not exist is left out with a warning.
 * the **cfg set** of each kind: the built-in target database plus ``--cfg`` flags from its
-  rustflags; flags that change the cfg set otherwise (``-C target-feature``,
+  rustflags and ``-C target-feature=±crt-static`` (where the target database says rustc
+  honours it); flags that change the cfg set otherwise (other target features,
   ``-C target-cpu``, ``-C panic``, ``-Z``…) make us ask the ``rustc`` on ``PATH``. The
   ``[target.'cfg(..)'.dependencies]`` tables are evaluated against it
   (:func:`platform_matcher`), as cargo evaluates them against each kind's ``TargetInfo``.
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
-from ..cfg import Platform, TargetInfo, target_info
+from ..cfg import Platform, TargetInfo, crt_static_applies, target_info
 from ..config import CargoConfig
 from ..errors import NocargoError
 from ..shell import Shell
@@ -84,9 +85,11 @@ def _codegen_options(flags: Sequence[str]) -> list[str]:
     return out
 
 
-def _feature_edits(flags: Sequence[str]) -> list[tuple[bool, str]] | None:
-    """``-C target-feature=`` edits we can apply without rustc (removals, and adding
-    ``crt-static``, which implies nothing); ``None`` when rustc must be asked."""
+def _feature_edits(flags: Sequence[str]) -> list[bool] | None:
+    """The ``-C target-feature=`` edits we can apply without rustc (``True`` = add): adding
+    or removing ``crt-static``, which implies nothing and nothing implies (whether adding it
+    takes effect is in the target database); ``None`` when rustc must be asked (any other
+    feature: removing ``sse`` also removes ``sse2``, adding one may add others)."""
     edits: list[tuple[bool, str]] = []
     for opt in _codegen_options(flags):
         if not opt.startswith("target-feature="):
@@ -97,10 +100,9 @@ def _feature_edits(flags: Sequence[str]) -> list[tuple[bool, str]] | None:
                 continue
             if item[0] not in "+-":
                 return None
-            add, name = item[0] == "+", item[1:]
-            if add and name != "crt-static":
+            if item[1:] != "crt-static":
                 return None
-            edits.append((add, name))
+            edits.append(item[0] == "+")
     return edits
 
 
@@ -146,13 +148,11 @@ def kind_target_info(triple: str, rustflags: Sequence[str]) -> TargetInfo:
     info = target_info(triple, extra_cfgs=_cfg_flags(rustflags))
     edits = _feature_edits(rustflags) or []
     if edits:
-        cfgs = list(info.cfgs)
-        for add, name in edits:
-            pair = ("target_feature", name)
-            if add and pair not in cfgs:
-                cfgs.append(pair)
-            elif not add and pair in cfgs:
-                cfgs.remove(pair)
+        static = ("target_feature", "crt-static")
+        cfgs = [c for c in info.cfgs if c != static]
+        # rustc: on when any `+crt-static` is given (wherever a `-crt-static` is)
+        if any(edits) and crt_static_applies(triple):
+            cfgs.append(static)
         cfgs.sort(key=lambda c: c[0] if c[1] is None else f'{c[0]}="{c[1]}"')
         info = TargetInfo(info.triple, tuple(cfgs))
     return info
