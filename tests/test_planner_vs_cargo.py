@@ -203,3 +203,24 @@ def test_generated_workspaces_match_cargo(data, tmp_path_factory) -> None:
           features=features, packages=inv.packages, target=target,
           all_features=inv.all_features, no_default_features=inv.no_default_features,
           env={"RUSTFLAGS": inv.rustflags} if inv.rustflags is not None else None)
+
+
+@pytest.mark.parametrize("target", [None, HOST])
+def test_target_cfg_rustflags_reach_a_fixed_point(tmp_path: Path, target: str | None) -> None:
+    # `target.'cfg(stage_one)'.rustflags` only matches once `target.<host>.rustflags` has
+    # given `--cfg stage_one`: cargo asks rustc again with the flags found so far until
+    # they settle, so `--cfg from_flags` is passed and `cfg(from_flags)` tables count,
+    # the linker's too (matched against the final cfg set).
+    shutil.copytree(REPO / "tests" / "fixtures" / "planner" / "cfgflags", tmp_path / "fixture")
+    ws = tmp_path / "fixture" / "ws"
+    (ws / ".cargo").mkdir()
+    (ws / ".cargo" / "config.toml").write_text(
+        f'[target.{HOST}]\nrustflags = ["--cfg", "stage_one"]\n'
+        '[target.\'cfg(stage_one)\']\nrustflags = ["--cfg", "from_flags"]\n'
+        '[target.\'cfg(from_flags)\']\nlinker = "cc"\n')
+    assert check(ws, tmp_path / "out", test=False, release=False, target=target) > 0
+    plan = our_plan(ws, target=target)
+    names = {plan.packages[u.package].name for u in plan.units.values()}
+    assert "flag-dep" in names and ("flag-build-dep" in names) == (target is None)
+    assert all("linker=cc" in u.args for u in plan.units.values()
+               if u.kind.value == "lib" and plan.packages[u.package].name == "flag-dep")

@@ -232,6 +232,30 @@ def _check_linker(linker: str | None, triple: str) -> str | None:
     return linker
 
 
+#: how often cargo re-asks rustc before giving up on rustflags that never settle
+_MAX_TURNS = 20
+
+
+def _kind_settings(triple: str, config: CargoConfig | None, env: Mapping[str, str]) -> KindSettings:
+    """A compile kind that gets rustflags. As cargo's ``TargetInfo::new``: the
+    ``target.'cfg(..)'.rustflags`` are matched against the cfg set the rustflags found so far
+    give, again until they no longer change (``+crt-static`` in ``target.<triple>`` can
+    switch on a ``cfg(target_feature = "crt-static")`` table); the linker is matched against
+    the final cfg set."""
+    info = target_info(triple)
+    flags = rustflags_for(triple, config, env, info)
+    for _ in range(_MAX_TURNS):
+        info = kind_target_info(triple, flags)
+        again = rustflags_for(triple, config, env, info)
+        if again == flags:
+            return KindSettings(triple, flags, _check_linker(linker_for(triple, config, info), triple),
+                                info)
+        flags = again
+    raise NocargoError(
+        f"the rustflags of `{triple}` do not settle: each `target.'cfg(..)'.rustflags` table "
+        f"that matches changes which ones match (gave up after {_MAX_TURNS} rounds)")
+
+
 def load_build_settings(host: str, target: str | None, config: CargoConfig | None,
                         env: Mapping[str, str] | None = None,
                         shell: Shell | None = None) -> BuildSettings:
@@ -240,17 +264,11 @@ def load_build_settings(host: str, target: str | None, config: CargoConfig | Non
     env = dict(os.environ if env is None else env)
     warnings: list[str] = []
     kinds: dict[str | None, KindSettings] = {}
-    host_base = target_info(host)
     if target is None:
-        flags = rustflags_for(host, config, env, host_base)
-        kinds[None] = KindSettings(host, flags, _check_linker(linker_for(host, config, host_base), host),
-                                   kind_target_info(host, flags))
+        kinds[None] = _kind_settings(host, config, env)
     else:
-        base = target_info(target)
-        flags = rustflags_for(target, config, env, base)
-        kinds[target] = KindSettings(target, flags,
-                                     _check_linker(linker_for(target, config, base), target),
-                                     kind_target_info(target, flags))
+        kinds[target] = _kind_settings(target, config, env)
+        host_base = target_info(host)
         kinds[None] = KindSettings(host, (), _check_linker(linker_for(host, config, host_base), host),
                                    host_base)
     env_vars: list[tuple[str, str]] = []
