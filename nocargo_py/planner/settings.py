@@ -8,11 +8,11 @@ the plan (the Nix build sees exactly what the plan says):
   ``target.<triple>.rustflags`` followed by every matching ``target.'cfg(..)'.rustflags``,
   ``build.rustflags``; the cfg tables are matched against the cfg set the flags give,
   again until the flags settle (cargo's ``TargetInfo::new``). Host units get them only
-  when not cross compiling (no
-  ``--target``); with ``--target`` they get none (cargo's default
-  ``target-applies-to-host``).
+  when not cross compiling (no ``--target``); with ``--target`` they get none (cargo's
+  default ``target-applies-to-host``).
 * **linker**: ``target.<triple>.linker`` or the one matching ``target.'cfg(..)'.linker``
-  (against the kind's final cfg set; ``CARGO_TARGET_<TRIPLE>_LINKER`` included) → ``-C linker=`` and ``RUSTC_LINKER``.
+  (against the kind's final cfg set; ``CARGO_TARGET_<TRIPLE>_LINKER`` included) →
+  ``-C linker=`` and ``RUSTC_LINKER``.
 * **[env]**: every entry (the Nix build environment is clean, so "not already set"
   always holds); a ``relative = true`` value is a path (relative to the config file's
   root, as cargo resolves it), which the plan carries as a path source (``env_paths``)
