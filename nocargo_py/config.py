@@ -40,6 +40,7 @@ __all__ = [
     "Definition",
     "EnvConfigValue",
     "PatchEntry",
+    "ProfileTables",
     "Secret",
     "SourceReplacement",
     "TargetConfig",
@@ -347,6 +348,58 @@ def _env_key(path: Sequence[str]) -> str:
     return "CARGO_" + "_".join(p.upper().replace("-", "_").replace(".", "_") for p in path)
 
 
+def _env_scalar(text: str) -> Any:
+    """An environment value where cargo accepts several types: ``true``/``false`` are
+    booleans, integer text an integer, anything else the string."""
+    if text in ("true", "false"):
+        return text == "true"
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+#: The keys of a ``[profile.NAME]`` table (and of its ``build-override``) that cargo also
+#: reads from ``CARGO_PROFILE_<NAME>_<KEY>``, and how: ``str`` as is, ``list`` split on
+#: whitespace, ``any`` as :func:`_env_scalar`. (``package`` tables cannot be named by a
+#: variable on stable cargo: it finds a table's keys in files only.)
+_PROFILE_ENV_KEYS = {
+    "opt-level": "any", "lto": "any", "codegen-backend": "str", "codegen-units": "any",
+    "debug": "any", "split-debuginfo": "str", "debug-assertions": "any", "rpath": "any",
+    "overflow-checks": "any", "incremental": "any", "panic": "str", "dir-name": "str",
+    "inherits": "str", "strip": "any", "rustflags": "list", "trim-paths": "any",
+}
+
+
+class ProfileTables(Mapping[str, Mapping[str, Any]]):
+    """``[profile]`` as cargo reads it: a profile is looked up by name
+    (:meth:`CargoConfig.profile`), so one set only by variables exists too; iterating gives
+    the names the files define."""
+
+    def __init__(self, config: "CargoConfig") -> None:
+        self._config = config
+        self._cache: dict[str, Mapping[str, Any] | None] = {}
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        if name not in self._cache:
+            self._cache[name] = self._config.profile(name)
+        found = self._cache[name]
+        return default if found is None else found
+
+    def __getitem__(self, name: str) -> Mapping[str, Any]:
+        found = self.get(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        node = self._config.node(("profile",))
+        return iter(list(node) if isinstance(node, dict) else [])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 # -- the config object --------------------------------------------------------------------
 
 
@@ -398,16 +451,7 @@ class CargoConfig:
         definition = Definition(env=env_name)
         if isinstance(node, list):
             return [*node, *(Leaf(v, definition) for v in env_value.split())]
-        # cargo reads "true"/"false" as booleans and integer text as integers.
-        value: Any = env_value
-        if env_value in ("true", "false"):
-            value = env_value == "true"
-        else:
-            try:
-                value = int(env_value)
-            except ValueError:
-                pass
-        return Leaf(value, definition)
+        return Leaf(_env_scalar(env_value), definition)
 
     # -- typed accessors ------------------------------------------------------------------
     def _typed(self, path: Sequence[str], kind: type, default: Any = None) -> Any:
@@ -453,6 +497,36 @@ class CargoConfig:
             return tuple(out)
         raise NocargoError(f"invalid configuration for key `{dotted}`: expected a string or "
                            "array of strings, but found a table")
+
+    # profiles ----------------------------------------------------------------------------
+    def profiles(self) -> ProfileTables:
+        """The ``[profile]`` tables, each read on demand by :meth:`profile`."""
+        node = self.node(("profile",))
+        if node is not None and not isinstance(node, dict):
+            raise NocargoError("invalid configuration for key `profile`: expected a table")
+        return ProfileTables(self)
+
+    def profile(self, name: str) -> dict | None:
+        """``[profile.NAME]`` as plain data, ``CARGO_PROFILE_<NAME>_<KEY>`` variables over
+        the files' values (those of ``build-override`` too); ``None`` if neither sets one."""
+        table = self._profile_table(("profile", name))
+        override = self._profile_table(("profile", name, "build-override"))
+        if override is not None:
+            table = {**(table or {}), "build-override": override}
+        return table
+
+    def _profile_table(self, path: tuple[str, ...]) -> dict | None:
+        node = self.node(path)
+        if node is not None and not isinstance(node, dict):
+            raise NocargoError(
+                f"invalid configuration for key `{'.'.join(path)}`: expected a table")
+        table = _plain(node) if node is not None else {}
+        for key, how in _PROFILE_ENV_KEYS.items():
+            text = self.env.get(_env_key((*path, key)))
+            if text is not None:
+                table[key] = text.split() if how == "list" else text if how == "str" \
+                    else _env_scalar(text)
+        return table or None
 
     # build / target / env --------------------------------------------------------------
     def build_rustflags(self) -> tuple[str, ...] | None:

@@ -502,22 +502,31 @@ class Profiles:
         tomls: dict[str, TomlProfile] = {}
         for name, table in (manifest_profiles or {}).items():
             tomls[name] = parse_toml_profile(table, f"profile.{name}")
-        config = {
-            name: parse_toml_profile(table, f"profile.{name}")
-            for name, table in (config_profiles or {}).items()
-        }
+        parsed: dict[str, TomlProfile | None] = {}
+
+        def config(name: str) -> TomlProfile | None:
+            # as cargo's get_config_profile: looked up by name (a config's
+            # ProfileTables also finds profiles set only by CARGO_PROFILE_* variables)
+            if name not in parsed:
+                table = config_profiles.get(name) if config_profiles is not None else None
+                parsed[name] = (None if table is None
+                                else parse_toml_profile(table, f"profile.{name}"))
+            return parsed[name]
+
         for name, prof in list(tomls.items()):
-            if name in config:
-                tomls[name] = prof.merge(config[name])
+            found = config(name)
+            if found is not None:
+                tomls[name] = prof.merge(found)
         # config-only profiles that are requested, built-in or inherited from
         pending = {requested, "dev", "release", "test", "bench"}
         pending |= {p.inherits for p in tomls.values() if p.inherits}
         while pending:
             name = pending.pop()
-            if name not in tomls and name in config:
-                tomls[name] = config[name]
-                if config[name].inherits:
-                    pending.add(config[name].inherits)
+            found = config(name) if name not in tomls else None
+            if found is not None:
+                tomls[name] = found
+                if found.inherits:
+                    pending.add(found.inherits)
         makers: dict[str, _Maker] = {
             "dev": _Maker(_DEFAULT_DEV, tomls.get("dev")),
             "release": _Maker(_DEFAULT_RELEASE, tomls.get("release")),

@@ -278,3 +278,28 @@ def test_patch_entries_resolve_paths_against_each_file_root(tree):
     assert by_name["qux"].value == {}
     assert by_name["qux"].definition.path == root / "a/b/.cargo/config.toml"
     assert load_config(root, home=home, env={}).patch_entries() == ()
+
+
+def test_profile_tables_take_cargo_profile_variables(tmp_path: Path) -> None:
+    home, proj = tmp_path / "home", tmp_path / "proj"
+    _write(proj / ".cargo/config.toml",
+           '[profile.release]\nopt-level = 2\ndebug = 1\n[profile.release.build-override]\n'
+           'opt-level = 1\n[profile.release.package.foo]\nopt-level = 0\n')
+    env = {"CARGO_PROFILE_RELEASE_OPT_LEVEL": "s", "CARGO_PROFILE_RELEASE_LTO": "true",
+           "CARGO_PROFILE_RELEASE_PANIC": "1", "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "4",
+           "CARGO_PROFILE_RELEASE_BUILD_OVERRIDE_DEBUG": "false",
+           "CARGO_PROFILE_MY_FAST_INHERITS": "release",
+           "CARGO_PROFILE_DEV_PACKAGE_FOO_OPT_LEVEL": "3"}
+    profiles = load_config(proj, home=home, env=env).profiles()
+    # variables over the files' values; strings stay strings where only a string fits
+    assert profiles["release"] == {
+        "opt-level": "s", "debug": 1, "lto": True, "panic": "1", "codegen-units": 4,
+        "build-override": {"opt-level": 1, "debug": False}, "package": {"foo": {"opt-level": 0}}}
+    # a profile only variables define is found by name (dashes as underscores), but the
+    # names of `package` tables come from files only, as in cargo without -Zadvanced-env
+    assert profiles.get("my-fast") == {"inherits": "release"}
+    assert profiles.get("dev") is None and "dev" not in profiles
+    assert list(profiles) == ["release"]
+    _write(proj / ".cargo/config.toml", 'profile = 1\n')
+    with pytest.raises(NocargoError, match="key `profile`: expected a table"):
+        load_config(proj, home=home, env={}).profiles()

@@ -228,6 +228,25 @@ def test_unit_graph_matches_cargo(data):
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def _fixture_matches_cargo(tmp_path: Path, monkeypatch, env: dict[str, str],
+                           args: list[str], mode: str = "build") -> None:
+    """``plan --unit-graph`` of the ``cfgflags`` fixture equals cargo's under ``env``."""
+    shutil.copytree(FIXTURES / "planner" / "cfgflags", tmp_path / "fixture")
+    root = (tmp_path / "fixture" / "ws").resolve()
+    cmd = ["cargo", "test", "--no-run"] if mode == "test" else ["cargo", "build"]
+    proc = subprocess.run([*cmd, "--offline", "--unit-graph", "-Z", "unstable-options", *args],
+                          cwd=root, env={**_ENV, **env}, capture_output=True, text=True,
+                          check=True)
+    theirs = json.loads(proc.stdout.replace(str(root), "$ROOT"))
+    for name in _RUSTFLAGS_VARS:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    ours = plan(root, mode, args)
+    assert "error" not in ours, ours.get("error")
+    assert equivalent(ours, theirs), first_difference(ours, theirs)
+
+
 @pytest.mark.parametrize("target", [None, "x86_64-unknown-linux-gnu"])
 @pytest.mark.parametrize("rustflags", [None, "--cfg from_flags",
                                        "-C target-feature=+crt-static --cfg from_flags"])
@@ -236,17 +255,27 @@ def test_rustflags_decide_platform_tables(tmp_path: Path, monkeypatch, rustflags
     """``[target.'cfg(..)']`` tables are evaluated per compile kind with that kind's
     rustflags, as cargo does (the fixture's comment says how); ``plan --unit-graph``
     used the cfg sets without rustflags before."""
-    shutil.copytree(FIXTURES / "planner" / "cfgflags", tmp_path / "fixture")
-    root = (tmp_path / "fixture" / "ws").resolve()
-    args = ["--target", target] if target else []
-    env = _ENV if rustflags is None else {**_ENV, "RUSTFLAGS": rustflags}
-    proc = subprocess.run(["cargo", "build", "--offline", "--unit-graph", "-Z", "unstable-options",
-                           *args], cwd=root, env=env, capture_output=True, text=True, check=True)
-    theirs = json.loads(proc.stdout.replace(str(root), "$ROOT"))
-    for name in _RUSTFLAGS_VARS:
-        monkeypatch.delenv(name, raising=False)
-    if rustflags is not None:
-        monkeypatch.setenv("RUSTFLAGS", rustflags)
-    ours = plan(root, "build", args)
-    assert "error" not in ours, ours.get("error")
-    assert equivalent(ours, theirs), first_difference(ours, theirs)
+    _fixture_matches_cargo(tmp_path, monkeypatch, {"RUSTFLAGS": rustflags} if rustflags else {},
+                           ["--target", target] if target else [])
+
+
+@pytest.mark.parametrize("env, args", [
+    ({"CARGO_PROFILE_RELEASE_OPT_LEVEL": "1", "CARGO_PROFILE_RELEASE_LTO": "thin",
+      "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "4", "CARGO_PROFILE_RELEASE_STRIP": "false"},
+     ["--release"]),
+    ({"CARGO_PROFILE_DEV_DEBUG": "line-tables-only", "CARGO_PROFILE_DEV_OPT_LEVEL": "s",
+      "CARGO_PROFILE_DEV_BUILD_OVERRIDE_OPT_LEVEL": "2",
+      "CARGO_PROFILE_DEV_BUILD_OVERRIDE_DEBUG": "true"}, []),
+    # a profile defined by variables alone, and `package` tables (not reachable by a
+    # variable on stable cargo: ignored)
+    ({"CARGO_PROFILE_FAST_INHERITS": "release", "CARGO_PROFILE_FAST_PANIC": "abort",
+      "CARGO_PROFILE_FAST_PACKAGE_APP_OPT_LEVEL": "0"}, ["--profile", "fast"]),
+    ({"CARGO_PROFILE_TEST_OVERFLOW_CHECKS": "false", "CARGO_PROFILE_DEV_INCREMENTAL": "false"},
+     ["test"]),
+])
+def test_profile_variables_match_cargo(tmp_path: Path, monkeypatch, env: dict[str, str],
+                                       args: list[str]) -> None:
+    """``CARGO_PROFILE_<NAME>_<KEY>`` set profile keys as the config files do (they were
+    ignored)."""
+    mode = "test" if args == ["test"] else "build"
+    _fixture_matches_cargo(tmp_path, monkeypatch, env, [] if mode == "test" else args, mode)

@@ -198,9 +198,7 @@ def _config_profile_settings(config) -> dict:
     does) and the incremental override (``CARGO_INCREMENTAL``, else ``build.incremental``)."""
     import os
 
-    profiles = config.get("profile")
-    if profiles is not None and not isinstance(profiles, dict):
-        raise NocargoError("invalid configuration for key `profile`: expected a table")
+    profiles = config.profiles()
     incremental = None
     env = os.environ.get("CARGO_INCREMENTAL")
     if env is not None:

@@ -65,9 +65,7 @@ def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host:
         raise NocargoError("no target to plan")
     if len(set(options.targets)) != len(options.targets):
         raise NocargoError("the same --target was given twice")
-    config_profiles = config.get("profile") if config is not None else None
-    if config_profiles is not None and not isinstance(config_profiles, Mapping):
-        raise NocargoError("invalid configuration for key `profile`: expected a table")
+    config_profiles = config.profiles() if config is not None else None
     inputs: list[TargetInput] = []
     seen_warnings: set[str] = set()
     targeted: dict = {}  # the targeted resolve, shared by every request over this graph
