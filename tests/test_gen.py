@@ -206,9 +206,11 @@ def test_two_targets_give_two_plans_with_their_own_dependencies(tmp_path: Path) 
     assert shared_deps(WASM) == {"wasm_helper"}
 
 
-def _in_process_plan(ws: Path, targets, trace: dict | None = None, rustflags: str | None = None):
+def _in_process_plan(ws: Path, targets, trace: dict | None = None, rustflags: str | None = None,
+                     packages: tuple[str, ...] = ()):
     from nocargo_py.config import load_config
     from nocargo_py.planner import PlanOptions, plan_workspace
+    from nocargo_py.resolve.features import PackageSelection
     from nocargo_py.resolve.graph import graph_from_path_workspace
     from nocargo_py.shell import Shell
     from nocargo_py.workspace import load_workspace
@@ -218,7 +220,9 @@ def _in_process_plan(ws: Path, targets, trace: dict | None = None, rustflags: st
     if rustflags is not None:
         env["RUSTFLAGS"] = rustflags
     return plan_workspace(w, graph_from_path_workspace(w), nix_file=ws / "Cargo.nix", host=HOST,
-                          options=PlanOptions(targets=tuple(targets)),
+                          options=PlanOptions(targets=tuple(targets), selection=(
+                              PackageSelection(packages=packages) if packages
+                              else PackageSelection(workspace=True))),
                           config=load_config(ws, env=env), env=env, trace=trace)
 
 
@@ -239,13 +243,14 @@ def _planned_views(trace: dict, triple: str) -> list[tuple]:
                   if (v := _unit_view(trace["units"], trace["packages"], uid)) is not None)
 
 
-def _cargo_views(ws: Path, args: list[str], rustflags: str | None = None) -> list[tuple]:
-    """``cargo build --workspace ARGS --unit-graph``'s lib/bin units as :func:`_unit_view`."""
+def _cargo_views(ws: Path, args: list[str], rustflags: str | None = None,
+                 selection: tuple[str, ...] = ("--workspace",)) -> list[tuple]:
+    """``cargo build SELECTION ARGS --unit-graph``'s lib/bin units as :func:`_unit_view`."""
     env = {**os.environ, "RUSTC_BOOTSTRAP": "1"}
     env.pop("RUSTFLAGS", None)
     if rustflags is not None:
         env["RUSTFLAGS"] = rustflags
-    proc = subprocess.run(["cargo", "build", "--workspace", *args, "--offline",
+    proc = subprocess.run(["cargo", "build", *selection, *args, "--offline",
                            "--unit-graph", "-Z", "unstable-options"], cwd=ws, env=env,
                           capture_output=True, text=True, check=True)
     graph = json.loads(proc.stdout)
@@ -355,3 +360,28 @@ def test_relative_env_paths_become_path_sources(tmp_path: Path) -> None:
     # `envPaths` entries are `[ name source ]` (docs/plan-format.md)
     assert ('[ "DATA_DIR" {\n  exclude = [ "target" ];\n  kind = "path";\n'
             '  path = (./. + "/data");\n} ]') in text and str(tmp_path) not in text
+
+
+@pytest.mark.slow
+def test_a_package_cargo_cannot_test_is_built_without_tests(tmp_path: Path) -> None:
+    # `-p` of a path dependency outside the workspace with dev-dependencies: `cargo build`
+    # plans it, `cargo test` refuses it; gen plans the build and leaves its tests out
+    # (it failed as a whole before).
+    def write(rel: str, text: str) -> None:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+
+    write("ws/Cargo.toml", '[package]\nname = "c0"\nversion = "0.1.0"\n'
+          '[dependencies]\nc1 = { path = "../ext/c1" }\n')
+    write("ext/c1/Cargo.toml", '[package]\nname = "c1"\nversion = "0.1.0"\n'
+          '[dev-dependencies]\nc2 = { path = "../c2" }\n')
+    write("ext/c2/Cargo.toml", '[package]\nname = "c2"\nversion = "0.1.0"\n')
+    for crate in ("ws", "ext/c1", "ext/c2"):
+        write(f"{crate}/src/lib.rs", "")
+    proc = gen(tmp_path / "ws", "-p", "c1")
+    assert proc.returncode == 0, proc.stderr
+    assert "package `c1` cannot be tested" in proc.stderr and "no tests for it" in proc.stderr
+    trace: dict = {}
+    _in_process_plan(tmp_path / "ws", (None,), trace, packages=("c1",))
+    assert _planned_views(trace, HOST) == _cargo_views(tmp_path / "ws", [], selection=("-p", "c1"))
+    assert not trace["invocations"][(HOST, "dev", "test")]

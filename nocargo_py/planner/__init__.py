@@ -91,10 +91,19 @@ def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host:
                 name = profile if not (intent is Intent.TEST and profile == "dev") else "test"
                 profiles = Profiles.new(ws.profiles, name, host, config_profiles=config_profiles)
                 # tests: `cargo test --tests` (no doctests, no examples: nothing builds them)
+                untestable: list = []
                 ug = build_unit_graph(graph, ws, res, profiles, intent=intent,
                                       explicit_targets=target is not None,
                                       platform_matches=matcher,
-                                      tests_only=intent is Intent.TEST, cache=shared)
+                                      tests_only=intent is Intent.TEST, cache=shared,
+                                      untestable=untestable)
+                for pid in untestable:  # `cargo test -p` refuses them: no tests, a warning
+                    msg = (f"package `{pid.name}` cannot be tested because it requires "
+                           "dev-dependencies and is not a member of the workspace; the plan "
+                           "has no tests for it")
+                    if msg not in seen_warnings and shell is not None:
+                        shell.warn(msg)
+                    seen_warnings.add(msg)
                 used.update(u.pkg.package_id for u in ug.units)
                 gis[(intent, profile)] = GraphInput(ug, res, intent)
         inputs.append(TargetInput(

@@ -669,6 +669,7 @@ def build_unit_graph(
     platform_matches: PlatformMatcher | None = None,
     tests_only: bool = False,
     cache: UnitGraphCache | None = None,
+    untestable: list[PackageId] | None = None,
 ) -> UnitGraph:
     """Build cargo's unit graph for ``resolution`` (see the module docstring).
 
@@ -681,16 +682,25 @@ def build_unit_graph(
 
     ``cache``: a :class:`UnitGraphCache` shared with other graphs of the same resolution
     and ``platform_matches`` (used only if it is for them).
+
+    ``untestable``: with ``Intent.TEST``, a selected package cargo refuses to test (not a
+    member, with dev-dependencies) is an error; given a list, it is left out of the roots
+    and appended there instead.
     """
     explicit = (resolution.requested_triples != (resolution.host,)
                 if explicit_targets is None else explicit_targets)
     state = _State(graph, resolution, profiles, set(graph.members), intent, platform_matches,
                    cache)
     state.tests_only = tests_only
+    state.skipped = set()
     if intent is Intent.TEST:
         for pid in resolution.to_build:
             deps = graph.packages[pid].summary.dependencies
             if pid not in state.members and any(d.kind is DepKind.DEV for d in deps):
+                if untestable is not None:
+                    untestable.append(pid)
+                    state.skipped.add(pid)
+                    continue
                 raise NocargoError(
                     f"package `{pid.name}` cannot be tested because it requires "
                     "dev-dependencies and is not a member of the workspace")
@@ -718,6 +728,8 @@ def _root_units(state: _State, ws: Workspace, explicit_kinds: list[str], explici
     res = state.res
     proposals: list[tuple[ResolvedPackage, Target, CompileMode]] = []
     for pid in res.to_build:
+        if pid in state.skipped:
+            continue
         pkg = state.graph.packages[pid]
         for t in pkg.targets:
             if state.intent is Intent.BUILD:
