@@ -51,7 +51,7 @@ from ..package import Workspace
 from ..profiles import Profiles
 from ..resolve.features import (
     FeatureRequest, FeatureResolution, FeaturesFor, PackageSelection, PlatformMatcher,
-    resolve_features,
+    platform_matcher, resolve_features,
 )
 from ..resolve.graph import ResolvedGraph, graph_from_path_workspace
 from ..resolve.units import Intent, UnitGraph, build_unit_graph
@@ -171,7 +171,7 @@ def resolve_from_args(args: argparse.Namespace, ctx) -> PlanRequest:
 
 def _platform_matcher(host: str, targets: tuple[str, ...], config) -> PlatformMatcher:
     """Each compile kind's cfg set with its rustflags, as ``gen`` plans them."""
-    from ..planner.settings import load_build_settings, platform_matcher
+    from ..planner.settings import load_build_settings
 
     infos = {}
     for target in targets or (None,):

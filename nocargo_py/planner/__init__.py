@@ -22,12 +22,14 @@ from ..errors import NocargoError
 from ..package import Workspace
 from ..plan import Plan
 from ..profiles import Profiles
-from ..resolve.features import FeatureRequest, PackageSelection, resolve_features
+from ..resolve.features import (
+    FeatureRequest, PackageSelection, platform_matcher, resolve_features,
+)
 from ..resolve.graph import ResolvedGraph
-from ..resolve.units import Intent, UnitGraphCache, build_unit_graph
+from ..resolve.units import Intent, UnitGraphCache, build_unit_graph, untestable_message
 from ..shell import Shell
 from .build import GraphInput, TargetInput, build_plan, envify
-from .settings import BuildSettings, load_build_settings, platform_matcher
+from .settings import BuildSettings, load_build_settings
 from .sources import PackageFacts, SourceProvider, crate_facts, env_path_sources, package_facts
 
 __all__ = [
@@ -98,9 +100,7 @@ def plan_workspace(ws: Workspace, graph: ResolvedGraph, *, nix_file: Path, host:
                                       tests_only=intent is Intent.TEST, cache=shared,
                                       untestable=untestable)
                 for pid in untestable:  # `cargo test -p` refuses them: no tests, a warning
-                    msg = (f"package `{pid.name}` cannot be tested because it requires "
-                           "dev-dependencies and is not a member of the workspace; the plan "
-                           "has no tests for it")
+                    msg = f"{untestable_message(pid)}; the plan has no tests for it"
                     if msg not in seen_warnings and shell is not None:
                         shell.warn(msg)
                     seen_warnings.add(msg)

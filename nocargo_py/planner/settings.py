@@ -22,7 +22,7 @@ the plan (the Nix build sees exactly what the plan says):
   honours it); flags that change the cfg set otherwise (other target features,
   ``-C target-cpu``, ``-C panic``, ``-Z``…) make us ask the ``rustc`` on ``PATH``. The
   ``[target.'cfg(..)'.dependencies]`` tables are evaluated against it
-  (:func:`platform_matcher`), as cargo evaluates them against each kind's ``TargetInfo``.
+  (:func:`nocargo_py.resolve.features.platform_matcher`), as cargo evaluates them against each kind's ``TargetInfo``.
 """
 
 from __future__ import annotations
@@ -31,17 +31,14 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from ..cfg import Platform, TargetInfo, crt_static_applies, target_info
 from ..config import CargoConfig
 from ..errors import NocargoError
 from ..shell import Shell
 
-if TYPE_CHECKING:
-    from ..resolve.features import PlatformMatcher
-
-__all__ = ["BuildSettings", "KindSettings", "load_build_settings", "platform_matcher"]
+__all__ = ["BuildSettings", "KindSettings", "load_build_settings"]
 
 
 @dataclass(frozen=True)
@@ -294,24 +291,3 @@ def load_build_settings(host: str, target: str | None, config: CargoConfig | Non
                          env=tuple(env_vars), env_paths=tuple(env_paths),
                          warnings=tuple(warnings))
 
-
-def platform_matcher(infos: Mapping[str | None, TargetInfo], host: str) -> "PlatformMatcher":
-    """Evaluate ``[target.KEY]`` keys per compile kind against that kind's cfg set (its
-    rustflags included): ``infos`` maps ``None`` (the host kind) and each ``--target``
-    triple to it. Without a ``--target`` kind, the host triple names the host kind too:
-    cargo then builds everything as the host kind, with the rustflags."""
-    by_kind: dict[str | None, TargetInfo] = dict(infos)
-    if set(by_kind) == {None}:
-        by_kind[host] = by_kind[None]
-    cache: dict[tuple[str, str | None], bool] = {}
-
-    def matches(key: str, kind: str | None) -> bool:
-        hit = cache.get((key, kind))
-        if hit is None:
-            info = by_kind.get(kind)
-            if info is None:
-                info = by_kind[kind] = target_info(host if kind is None else kind)
-            hit = cache[(key, kind)] = bool(Platform.parse(key).matches(info))
-        return hit
-
-    return matches

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     **dict.fromkeys(("Cause", "CliFeatures", "FeatureRequest", "FeatureResolution",
                      "FeaturesFor", "PackageSelection", "PlatformMatcher",
-                     "default_platform_matcher", "resolve_features"), ".features"),
+                     "default_platform_matcher", "platform_matcher", "resolve_features"),
+                   ".features"),
     **dict.fromkeys(("Edge", "ResolvedGraph", "ResolvedPackage", "graph_from_lockfile",
                      "graph_from_path_workspace", "package_id_key"), ".graph"),
     **dict.fromkeys(("PackageIdSpec", "PartialVersion"), ".pkgspec"),
@@ -65,6 +66,7 @@ __all__ = [
     "inputs_from_workspace",
     "lock_workspace",
     "package_id_key",
+    "platform_matcher",
     "resolve_features",
     "resolve_versions",
 ]
@@ -86,7 +88,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - what the names are, for type checkers
     from .features import (
         Cause, CliFeatures, FeatureRequest, FeatureResolution, FeaturesFor, PackageSelection,
-        PlatformMatcher, default_platform_matcher, resolve_features,
+        PlatformMatcher, default_platform_matcher, platform_matcher, resolve_features,
     )
     from .graph import (
         Edge, ResolvedGraph, ResolvedPackage, graph_from_lockfile, graph_from_path_workspace,

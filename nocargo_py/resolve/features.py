@@ -57,6 +57,7 @@ __all__ = [
     "PackageSelection",
     "PlatformMatcher",
     "default_platform_matcher",
+    "platform_matcher",
     "resolve_features",
     "select_packages",
 ]
@@ -76,28 +77,36 @@ class FeaturesFor(enum.IntEnum):
     HOST = 1
 
 
-def default_platform_matcher(host: str) -> PlatformMatcher:
-    """A matcher backed by :mod:`nocargo_py.cfg` (rustc's cfg snapshot per triple, no
-    rustflags; the host kind is ``host``)."""
+def platform_matcher(infos: Mapping[str | None, object], host: str) -> PlatformMatcher:
+    """Evaluate ``[target.KEY]`` keys per compile kind against that kind's cfg set
+    (a :class:`~nocargo_py.cfg.TargetInfo`, its rustflags included): ``infos`` maps
+    ``None`` (the host kind) and each ``--target`` triple to it; a kind not in it gets
+    rustc's snapshot for its triple (:mod:`nocargo_py.cfg`), without rustflags. With only
+    the host kind given, the host triple names it too: without ``--target`` cargo builds
+    everything as the host kind, with the rustflags."""
     from .. import cfg  # imported lazily: the cfg package is optional for path-only tests
 
+    by_kind: dict[str | None, object] = dict(infos)
+    if set(by_kind) == {None}:
+        by_kind[host] = by_kind[None]
     cache: dict[tuple[str, str | None], bool] = {}
-    infos: dict[str, object] = {}
-    platforms: dict[str, object] = {}
 
     def matches(key: str, kind: str | None) -> bool:
         hit = cache.get((key, kind))
         if hit is None:
-            triple = host if kind is None else kind
-            if triple not in infos:
-                infos[triple] = cfg.target_info(triple)
-            if key not in platforms:
-                platforms[key] = cfg.Platform.parse(key)
-            hit = bool(platforms[key].matches(infos[triple]))
-            cache[(key, kind)] = hit
+            info = by_kind.get(kind)
+            if info is None:
+                info = by_kind[kind] = cfg.target_info(host if kind is None else kind)
+            hit = cache[(key, kind)] = bool(cfg.Platform.parse(key).matches(info))
         return hit
 
     return matches
+
+
+def default_platform_matcher(host: str) -> PlatformMatcher:
+    """:func:`platform_matcher` with rustc's cfg snapshot for every kind (no rustflags;
+    the host kind is ``host``)."""
+    return platform_matcher({}, host)
 
 
 # --------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ __all__ = [
     "UnitGraph",
     "UnitGraphCache",
     "build_unit_graph",
+    "untestable_message",
 ]
 
 
@@ -701,9 +702,7 @@ def build_unit_graph(
                     untestable.append(pid)
                     state.skipped.add(pid)
                     continue
-                raise NocargoError(
-                    f"package `{pid.name}` cannot be tested because it requires "
-                    "dev-dependencies and is not a member of the workspace")
+                raise NocargoError(untestable_message(pid))
     explicit_kinds = list(resolution.requested_triples)
     roots = _root_units(state, ws, explicit_kinds, explicit)
     for root in roots:
@@ -722,6 +721,12 @@ def build_unit_graph(
         deps.sort(key=UnitDep.key)
     to_host = None if explicit else resolution.host
     return _rebuild_shared(state, roots, to_host)
+
+
+def untestable_message(pid: PackageId) -> str:
+    """Cargo's refusal to test a package outside the workspace with dev-dependencies."""
+    return (f"package `{pid.name}` cannot be tested because it requires dev-dependencies "
+            "and is not a member of the workspace")
 
 
 def _root_units(state: _State, ws: Workspace, explicit_kinds: list[str], explicit: bool) -> list[Unit]:
